@@ -1,0 +1,56 @@
+import { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import helmet from 'helmet';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module';
+import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
+import { createValidationPipe } from './common/validation/validation-pipe';
+import { AppConfigService } from './config/app-config.service';
+import { Env } from './config/env.schema';
+
+export const API_PREFIX = 'api/v1';
+
+// Builds the application exactly as production runs it; main.ts and the e2e tests both use this.
+export async function createApp(env: Env): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(env), {
+    bufferLogs: true,
+    bodyParser: false,
+  });
+  configureApp(app);
+  return app;
+}
+
+export function configureApp(app: NestExpressApplication): void {
+  const config = app.get(AppConfigService);
+  const logger = app.get(Logger);
+  app.useLogger(logger);
+  if (config.get('JWT_SECRET_GENERATED')) {
+    logger.warn('JWT_SECRET is not set: using a random per-process secret; tokens die with the process', 'Config');
+  }
+  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  app.use(helmet());
+  app.enableCors({ origin: corsOrigins(config.get('CORS_ORIGIN')), credentials: true });
+  app.useBodyParser('json', { limit: config.get('BODY_LIMIT') });
+  app.setGlobalPrefix(API_PREFIX);
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new AllExceptionsFilter());
+  app.enableShutdownHooks();
+  setUpSwagger(app);
+}
+
+export const corsOrigins = (value: string): string[] => value.split(',').map((origin) => origin.trim()).filter(Boolean);
+
+function setUpSwagger(app: INestApplication): void {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('AI chat service')
+      .setDescription('REST API of the AI chat backend. Streaming chat is on Socket.IO namespace `/ai` (see README).')
+      .setVersion('1.0')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
+}

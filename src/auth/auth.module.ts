@@ -1,0 +1,37 @@
+import { Module } from '@nestjs/common';
+import { JwtModule } from '@nestjs/jwt';
+import { PassportModule } from '@nestjs/passport';
+import { AppConfigService } from '../config/app-config.service';
+import { UsersModule } from '../users/users.module';
+import { AuthController } from './auth.controller';
+import { AuthService } from './auth.service';
+import { durationToMs } from './duration';
+import { JwtStrategy } from './jwt.strategy';
+import { PasswordService } from './password.service';
+import { RefreshTokenRepository } from './refresh-token.repository';
+import { TokenService } from './token.service';
+
+@Module({
+  imports: [
+    UsersModule,
+    PassportModule,
+    JwtModule.registerAsync({
+      inject: [AppConfigService],
+      useFactory: (config: AppConfigService) => ({
+        secret: config.get('JWT_SECRET'),
+        signOptions: { algorithm: 'HS256', expiresIn: Math.floor(durationToMs(config.get('JWT_EXPIRES_IN')) / 1000) },
+        verifyOptions: { algorithms: ['HS256'] },
+      }),
+    }),
+  ],
+  controllers: [AuthController],
+  providers: [
+    AuthService,
+    TokenService,
+    PasswordService,
+    RefreshTokenRepository,
+    JwtStrategy,
+  ],
+  exports: [TokenService],
+})
+export class AuthModule {}

@@ -1,0 +1,25 @@
+import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { toClientError } from '../errors/to-app-error';
+
+// Every REST error leaves as `{ statusCode, message, error }`. Server-side failures are logged with
+// the request id and stack; the client only gets the bland shape.
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ExceptionFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') throw exception;
+    const response = host.switchToHttp().getResponse<Response>();
+    const request = host.switchToHttp().getRequest<Request>();
+    const { status, message, error } = toClientError(exception);
+    if (status >= 500) {
+      this.logger.error(
+        { err: exception, requestId: request.id, method: request.method, url: request.originalUrl, status },
+        'request failed',
+      );
+    }
+    if (response.headersSent) return;
+    response.status(status).json({ statusCode: status, message, error });
+  }
+}

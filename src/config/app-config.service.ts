@@ -1,0 +1,29 @@
+import { Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { Env } from './env.schema';
+
+// Typed access to the validated configuration; the only way the rest of the code reads it.
+@Injectable()
+export class AppConfigService {
+  constructor(private readonly config: ConfigService<Env, true>) {}
+
+  get<K extends keyof Env>(key: K): Env[K] {
+    return this.config.get(key, { infer: true });
+  }
+
+  get isProduction(): boolean {
+    return this.get('NODE_ENV') === 'production';
+  }
+
+  get isAiConfigured(): boolean {
+    return Boolean(this.get('OPENAI_API_KEY') || this.get('OPENAI_BASE_URL'));
+  }
+
+  get runsApi(): boolean {
+    return this.get('PROCESS_ROLE') !== 'worker';
+  }
+
+  get runsWorker(): boolean {
+    return this.get('PROCESS_ROLE') !== 'api';
+  }
+}

@@ -1,0 +1,180 @@
+import 'reflect-metadata';
+import { Transform, plainToInstance } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+import { randomBytes } from 'node:crypto';
+
+const DURATION = /^\d+(ms|s|m|h|d)?$/;
+const toBoolean = ({ value }: { value: unknown }) =>
+  typeof value === 'string' ? ['1', 'true', 'yes', 'on'].includes(value.toLowerCase()) : value;
+
+export const PROCESS_ROLES = ['all', 'api', 'worker'] as const;
+export type ProcessRole = (typeof PROCESS_ROLES)[number];
+
+// Every variable the service reads, with its rule and default. Values arrive as strings and are
+// converted by `enableImplicitConversion`; a default applies when a variable is unset or empty.
+export class EnvironmentVariables {
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  @IsInt() @Min(0) @Max(65535)
+  PORT: number = 8000;
+
+  @IsIn(PROCESS_ROLES)
+  PROCESS_ROLE: ProcessRole = 'all';
+
+  @IsUrl({ protocols: ['postgres', 'postgresql'], require_tld: false })
+  DATABASE_URL: string = 'postgresql://postgres@127.0.0.1:5432/ai_service';
+
+  @IsUrl({ protocols: ['redis', 'rediss'], require_tld: false })
+  REDIS_URL: string = 'redis://127.0.0.1:6379';
+
+  // Namespaces Bull queues, throttler keys and Socket.IO channels, so that several deployments
+  // (or test runs) can share one Redis server.
+  @Matches(/^[a-zA-Z0-9_:-]{1,40}$/)
+  REDIS_PREFIX: string = 'ai-service';
+
+  @IsOptional() @IsString() @MinLength(16)
+  JWT_SECRET?: string;
+
+  @Matches(DURATION)
+  JWT_EXPIRES_IN: string = '15m';
+
+  @Matches(DURATION)
+  JWT_REFRESH_EXPIRES_IN: string = '7d';
+
+  // bcrypt cost factor for password hashes (each step doubles the work).
+  @IsInt() @Min(4) @Max(15)
+  BCRYPT_ROUNDS: number = 12;
+
+  @IsOptional() @IsString()
+  OPENAI_API_KEY?: string;
+
+  @IsOptional() @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
+  OPENAI_BASE_URL?: string;
+
+  @IsOptional() @IsString()
+  OPENAI_ORG_ID?: string;
+
+  @IsString() @MinLength(1)
+  OPENAI_MODEL: string = 'gpt-4';
+
+  @IsString() @MinLength(1)
+  OPENAI_EMBEDDING_MODEL: string = 'text-embedding-3-small';
+
+  @IsInt() @Min(1)
+  OPENAI_MAX_TOKENS: number = 4096;
+
+  @IsNumber() @Min(0) @Max(2)
+  OPENAI_TEMPERATURE: number = 0.7;
+
+  @IsInt() @Min(100)
+  OPENAI_TIMEOUT_MS: number = 60_000;
+
+  @IsInt() @Min(0) @Max(10)
+  OPENAI_MAX_RETRIES: number = 2;
+
+  @IsOptional() @IsString()
+  AI_SYSTEM_PROMPT?: string;
+
+  @IsInt() @Min(0) @Max(1000)
+  AI_HISTORY_LIMIT: number = 10;
+
+  @IsInt() @Min(1) @Max(1_000_000)
+  AI_MAX_MESSAGE_LENGTH: number = 32_000;
+
+  @IsInt() @Min(0)
+  USER_TOKEN_LIMIT: number = 1_000_000;
+
+  @IsInt() @Min(1)
+  AI_RATE_LIMIT: number = 20;
+
+  @IsInt() @Min(1)
+  AI_RATE_TTL_MS: number = 60_000;
+
+  @IsInt() @Min(1)
+  AUTH_RATE_LIMIT: number = 10;
+
+  @IsInt() @Min(1)
+  AUTH_RATE_TTL_MS: number = 60_000;
+
+  @IsInt() @Min(1) @Max(100)
+  AI_QUEUE_CONCURRENCY: number = 5;
+
+  @IsString() @MinLength(1)
+  CORS_ORIGIN: string = 'http://localhost:5173';
+
+  @Matches(/^\d+(b|kb|mb)?$/i)
+  BODY_LIMIT: string = '1mb';
+
+  // Largest Socket.IO message accepted; bigger ones are dropped by the server.
+  @IsInt() @Min(1024)
+  WS_MAX_HTTP_BUFFER_SIZE: number = 1_000_000;
+
+  @IsOptional() @IsString()
+  BULL_BOARD_USER?: string;
+
+  @IsOptional() @IsString()
+  BULL_BOARD_PASSWORD?: string;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL: string = 'info';
+
+  @IsOptional() @IsString()
+  LOG_DIR?: string;
+
+  @IsOptional() @IsBoolean() @Transform(toBoolean)
+  LOG_PRETTY?: boolean;
+
+  @IsOptional() @IsUrl({ require_tld: false })
+  SENTRY_DSN?: string;
+
+  @IsInt() @Min(0)
+  SHUTDOWN_GRACE_MS: number = 10_000;
+}
+
+export type Env = Omit<EnvironmentVariables, 'JWT_SECRET'> & {
+  JWT_SECRET: string;
+  // True when no JWT_SECRET was given and a random per-process one is used (development only).
+  JWT_SECRET_GENERATED: boolean;
+};
+
+export class ConfigValidationError extends Error {}
+
+// Returns the validated configuration, or throws one line naming the first bad variable.
+export function validateEnv(raw: Record<string, string | undefined>): Env {
+  const defined = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined && value !== ''));
+  const env = plainToInstance(EnvironmentVariables, defined, { enableImplicitConversion: true });
+  const [error] = validateSync(env, { whitelist: false, skipMissingProperties: false });
+  if (error) {
+    const rule = Object.values(error.constraints ?? {})[0] ?? 'is invalid';
+    throw new ConfigValidationError(`Invalid environment variable ${error.property}: ${rule}`);
+  }
+  if (!env.JWT_SECRET) {
+    if (env.NODE_ENV === 'production') {
+      throw new ConfigValidationError('Invalid environment variable JWT_SECRET: required when NODE_ENV=production');
+    }
+  }
+  if (Boolean(env.BULL_BOARD_USER) !== Boolean(env.BULL_BOARD_PASSWORD)) {
+    throw new ConfigValidationError(
+      'Invalid environment variable BULL_BOARD_PASSWORD: BULL_BOARD_USER and BULL_BOARD_PASSWORD must be set together',
+    );
+  }
+  return {
+    ...env,
+    JWT_SECRET: env.JWT_SECRET ?? randomBytes(32).toString('hex'),
+    JWT_SECRET_GENERATED: !env.JWT_SECRET,
+  };
+}

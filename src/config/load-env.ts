@@ -1,0 +1,20 @@
+import { existsSync } from 'node:fs';
+import { ConfigValidationError, Env, validateEnv } from './env.schema';
+
+// Reads `.env` when present (real environment variables win), validates, and on a bad value
+// prints one line naming the variable and exits, as the contract asks.
+export function loadEnvOrExit(overrides: Record<string, string | undefined> = {}): Env {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  try {
+    return validateEnv({ ...process.env, ...overrides });
+  } catch (error) {
+    if (!(error instanceof ConfigValidationError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+}
+
+// For tests and tools that build an app with explicit settings on top of the environment.
+export function readProcessEnv(): Record<string, string | undefined> {
+  return { ...process.env };
+}

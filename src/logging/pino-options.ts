@@ -1,0 +1,46 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { Options } from 'pino-http';
+import type { AuthUser } from '../auth/auth-user';
+import { AppConfigService } from '../config/app-config.service';
+
+const SAFE_REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+// Secrets never reach a log line, whatever object they sit in.
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.passwordHash',
+  '*.refreshToken',
+  '*.accessToken',
+  '*.token',
+  '*.apiKey',
+  '*.OPENAI_API_KEY',
+  '*.JWT_SECRET',
+];
+
+type Req = IncomingMessage & { id?: string; user?: AuthUser; originalUrl?: string };
+
+export function buildPinoHttpOptions(config: AppConfigService): Options {
+  const isPretty = config.get('LOG_PRETTY') ?? !config.isProduction;
+  return {
+    level: config.get('LOG_LEVEL'),
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    // Reuse a caller's X-Request-Id when it is sane, so one id follows a call across services.
+    genReqId: (req: IncomingMessage, res: ServerResponse) => {
+      const incoming = req.headers['x-request-id'];
+      const id = typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+      res.setHeader('X-Request-Id', id);
+      return id;
+    },
+    customProps: (req: IncomingMessage) => ({ requestId: (req as Req).id, userId: (req as Req).user?.id }),
+    serializers: {
+      req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+    customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+    transport: isPretty ? { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l' } } : undefined,
+  };
+}

@@ -1,0 +1,23 @@
+import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { AppConfigService } from '../config/app-config.service';
+import { PrismaClient } from '../generated/prisma/client';
+
+// Owns the client's lifecycle only; queries live in the repositories.
+@Injectable()
+export class PrismaService extends PrismaClient implements OnModuleDestroy {
+  constructor(config: AppConfigService) {
+    super({
+      adapter: new PrismaPg({
+        connectionString: config.get('DATABASE_URL'),
+        // Fail fast when PostgreSQL is unreachable instead of queueing requests behind a dead pool.
+        connectionTimeoutMillis: 3_000,
+        max: 20,
+      }),
+    });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.$disconnect();
+  }
+}

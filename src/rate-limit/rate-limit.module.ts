@@ -1,0 +1,27 @@
+import { Global, Module } from '@nestjs/common';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
+import type Redis from 'ioredis';
+import { AppConfigService } from '../config/app-config.service';
+import { REDIS_CLIENT } from '../redis/redis.constants';
+import { RateLimitGuard } from './rate-limit.guard';
+import { RateLimitService } from './rate-limit.service';
+
+@Global()
+@Module({
+  imports: [
+    ThrottlerModule.forRootAsync({
+      inject: [AppConfigService, REDIS_CLIENT],
+      useFactory: (config: AppConfigService, redis: Redis) => ({
+        throttlers: [
+          { name: 'auth', limit: config.get('AUTH_RATE_LIMIT'), ttl: config.get('AUTH_RATE_TTL_MS') },
+          { name: 'ai', limit: config.get('AI_RATE_LIMIT'), ttl: config.get('AI_RATE_TTL_MS') },
+        ],
+        storage: new ThrottlerStorageRedisService(redis),
+      }),
+    }),
+  ],
+  providers: [RateLimitService, RateLimitGuard],
+  exports: [RateLimitService, RateLimitGuard],
+})
+export class RateLimitModule {}
