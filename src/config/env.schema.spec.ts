@@ -1,0 +1,72 @@
+import { validateEnv } from './env.schema';
+
+describe(validateEnv.name, () => {
+  it('fills every default from an empty environment (development)', () => {
+    const env = validateEnv({});
+    expect(env).toMatchObject({
+      NODE_ENV: 'development',
+      PORT: 8000,
+      DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/ai_service',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      JWT_EXPIRES_IN: '15m',
+      JWT_REFRESH_EXPIRES_IN: '7d',
+      OPENAI_MODEL: 'gpt-4',
+      OPENAI_EMBEDDING_MODEL: 'text-embedding-3-small',
+      OPENAI_MAX_TOKENS: 4096,
+      OPENAI_TEMPERATURE: 0.7,
+      OPENAI_TIMEOUT_MS: 60000,
+      AI_HISTORY_LIMIT: 10,
+      AI_MAX_MESSAGE_LENGTH: 32000,
+      USER_TOKEN_LIMIT: 1000000,
+      AI_RATE_LIMIT: 20,
+      AI_RATE_TTL_MS: 60000,
+      CORS_ORIGIN: 'http://localhost:5173',
+      PROCESS_ROLE: 'all',
+      AI_QUEUE_CONCURRENCY: 5,
+    });
+    expect(env.OPENAI_API_KEY).toBeUndefined();
+    expect(env.BULL_BOARD_USER).toBeUndefined();
+  });
+
+  it('generates a per-process JWT secret in development and says so', () => {
+    const first = validateEnv({});
+    const second = validateEnv({});
+    expect(first.JWT_SECRET_GENERATED).toBe(true);
+    expect(first.JWT_SECRET).toHaveLength(64);
+    expect(first.JWT_SECRET).not.toBe(second.JWT_SECRET);
+  });
+
+  it('refuses production without JWT_SECRET, naming the variable in one line', () => {
+    expect(() => validateEnv({ NODE_ENV: 'production' })).toThrow(
+      'Invalid environment variable JWT_SECRET: required when NODE_ENV=production',
+    );
+  });
+
+  it('converts numbers and treats empty values as unset', () => {
+    const env = validateEnv({ PORT: '9000', OPENAI_TEMPERATURE: '0.2', OPENAI_API_KEY: '', JWT_SECRET: 'x'.repeat(32) });
+    expect(env.PORT).toBe(9000);
+    expect(env.OPENAI_TEMPERATURE).toBe(0.2);
+    expect(env.OPENAI_API_KEY).toBeUndefined();
+    expect(env.JWT_SECRET_GENERATED).toBe(false);
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['REDIS_URL', 'not a url'],
+    ['OPENAI_TEMPERATURE', '3'],
+    ['AI_RATE_LIMIT', '0'],
+    ['NODE_ENV', 'staging'],
+    ['PROCESS_ROLE', 'both'],
+    ['JWT_SECRET', 'short'],
+    ['JWT_EXPIRES_IN', 'soon'],
+  ])('names %s when it is %p', (name, value) => {
+    expect(() => validateEnv({ [name]: value })).toThrow(new RegExp(`^Invalid environment variable ${name}: `));
+  });
+
+  it('requires the dashboard user and password together', () => {
+    expect(() => validateEnv({ BULL_BOARD_USER: 'ops' })).toThrow(/BULL_BOARD_PASSWORD/);
+    expect(validateEnv({ BULL_BOARD_USER: 'ops', BULL_BOARD_PASSWORD: 'pw' }).BULL_BOARD_USER).toBe('ops');
+  });
+});
