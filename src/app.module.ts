@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { AiModule } from './ai/ai.module';
 import { AuthModule } from './auth/auth.module';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
 import { AppConfigModule } from './config/config.module';
@@ -23,6 +24,7 @@ export class AppModule {
         RedisModule,
         RateLimitModule,
         AuthModule,
+        AiModule,
         HealthModule,
       ],
       providers: [

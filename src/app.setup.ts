@@ -2,10 +2,12 @@ import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { useContainer } from 'class-validator';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
+import { MaxFromConfigConstraint } from './common/validation/config-limit.constraint';
 import { createValidationPipe } from './common/validation/validation-pipe';
 import { AppConfigService } from './config/app-config.service';
 import { Env } from './config/env.schema';
@@ -34,6 +36,9 @@ export function configureApp(app: NestExpressApplication): void {
   app.enableCors({ origin: corsOrigins(config.get('CORS_ORIGIN')), credentials: true });
   app.useBodyParser('json', { limit: config.get('BODY_LIMIT') });
   app.setGlobalPrefix(API_PREFIX);
+  // Lets validators read configured limits; process-wide, so the latest app's settings apply.
+  const limits = app.get(MaxFromConfigConstraint);
+  useContainer({ get: (cls: unknown) => (cls === MaxFromConfigConstraint ? limits : undefined) }, { fallback: true });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
   app.enableShutdownHooks();

@@ -1,5 +1,6 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import { MaxFromConfigConstraint } from '../common/validation/config-limit.constraint';
 import { AppConfigService } from './app-config.service';
 import { Env } from './env.schema';
 
@@ -20,8 +21,8 @@ export class AppConfigModule {
           load: [() => env],
         }),
       ],
-      providers: [AppConfigService],
-      exports: [AppConfigService],
+      providers: [AppConfigService, MaxFromConfigConstraint],
+      exports: [AppConfigService, MaxFromConfigConstraint],
     };
   }
 }

@@ -1,0 +1,131 @@
+import { Injectable } from '@nestjs/common';
+import { AppConfigService } from '../../config/app-config.service';
+import type { Message } from '../../generated/prisma/client';
+import { PrismaService } from '../../prisma/prisma.service';
+import { UsersRepository } from '../../users/users.repository';
+import { UsersService } from '../../users/users.service';
+import { TITLE_MAX_LENGTH } from '../ai.constants';
+import { ConversationRepository } from '../conversations/conversation.repository';
+import { ConversationService } from '../conversations/conversation.service';
+import { ChatRequestDto } from '../dto/chat-request.dto';
+import { ChatResponseDto } from '../dto/chat-response.dto';
+import { llmNotConfigured } from '../llm/llm-error';
+import { LlmMessage } from '../llm/llm.types';
+import { OpenAiService } from '../llm/openai.service';
+import { ChatTurn, TurnOutcome } from './chat-turn.types';
+
+// One chat turn, shared by REST, the socket gateway and the job processor:
+// budget → history → store the user message → model → store the answer and count its tokens.
+@Injectable()
+export class ChatService {
+  constructor(
+    private readonly config: AppConfigService,
+    private readonly prisma: PrismaService,
+    private readonly users: UsersService,
+    private readonly usersRepository: UsersRepository,
+    private readonly conversations: ConversationService,
+    private readonly conversationRepository: ConversationRepository,
+    private readonly llm: OpenAiService,
+  ) {}
+
+  // `idempotencyKey` (jobs): a retry reuses the stored user message and, when the answer was
+  // already stored, returns it without calling the model or counting tokens again.
+  async sendMessage(userId: string, dto: ChatRequestDto, idempotencyKey?: string): Promise<ChatResponseDto> {
+    if (idempotencyKey) {
+      const answered = await this.conversationRepository.findMessageByIdempotencyKey(`${idempotencyKey}:assistant`);
+      if (answered) return toChatResponse(answered);
+    }
+    const turn = await this.beginTurn(userId, dto, idempotencyKey);
+    const result = await this.llm.generateCompletion(turn.llmMessages, turn.options);
+    const assistant = await this.completeTurn(turn, { ...result, status: 'complete' });
+    return toChatResponse(assistant);
+  }
+
+  async beginTurn(userId: string, dto: ChatRequestDto, idempotencyKey?: string): Promise<ChatTurn> {
+    if (!this.llm.isConfigured) throw llmNotConfigured();
+    const conversationId = dto.conversationId ?? undefined;
+    const historyLimit = this.config.get('AI_HISTORY_LIMIT');
+    // Independent reads run together: they bound the latency added before the model is called.
+    const [, , history, reusedUserMessage] = await Promise.all([
+      this.users.assertWithinTokenBudget(userId),
+      conversationId ? this.conversations.assertOwnedBy(conversationId, userId) : undefined,
+      conversationId ? this.conversations.getConversationHistory(conversationId, userId, historyLimit) : [],
+      idempotencyKey ? this.conversationRepository.findMessageByIdempotencyKey(`${idempotencyKey}:user`) : null,
+    ]);
+    const userMessage = reusedUserMessage ?? (await this.storeUserMessage(userId, dto, idempotencyKey));
+    const priorMessages = reusedUserMessage ? history.filter((m) => m.id !== reusedUserMessage.id) : history;
+    return {
+      userId,
+      conversationId: userMessage.conversationId,
+      isNewConversation: !conversationId,
+      userMessage,
+      llmMessages: this.buildPrompt(priorMessages, userMessage.content),
+      options: {
+        model: dto.model ?? this.config.get('OPENAI_MODEL'),
+        maxTokens: dto.maxTokens ?? this.config.get('OPENAI_MAX_TOKENS'),
+        temperature: dto.temperature ?? this.config.get('OPENAI_TEMPERATURE'),
+      },
+      idempotencyKey,
+    };
+  }
+
+  // Stores the answer and adds its tokens to the user in one transaction (increment in SQL), so
+  // concurrent turns never lose tokens and a crash never stores one without the other.
+  async completeTurn(turn: ChatTurn, outcome: TurnOutcome): Promise<Message> {
+    const tokens = outcome.status === 'failed' ? null : outcome.usage.totalTokens;
+    return this.prisma.$transaction(async (tx) => {
+      const message = await this.conversationRepository.appendMessage(
+        turn.conversationId,
+        {
+          role: 'ASSISTANT',
+          content: outcome.content,
+          tokens,
+          tokensEstimated: tokens !== null && outcome.usage.isEstimated,
+          model: outcome.model,
+          status: outcome.status,
+          idempotencyKey: turn.idempotencyKey ? `${turn.idempotencyKey}:assistant` : null,
+        },
+        tx,
+      );
+      if (tokens !== null) await this.usersRepository.addTokenUsage(turn.userId, tokens, tx);
+      return message;
+    });
+  }
+
+  private async storeUserMessage(userId: string, dto: ChatRequestDto, idempotencyKey?: string): Promise<Message> {
+    const message = {
+      role: 'USER' as const,
+      content: dto.message,
+      idempotencyKey: idempotencyKey ? `${idempotencyKey}:user` : null,
+    };
+    if (dto.conversationId) return this.conversationRepository.appendMessage(dto.conversationId, message);
+    const created = await this.conversationRepository.createWithMessage(userId, titleFrom(dto.message), message);
+    return created.messages[0];
+  }
+
+  private buildPrompt(history: Message[], userContent: string): LlmMessage[] {
+    const systemPrompt = this.config.get('AI_SYSTEM_PROMPT');
+    const prompt: LlmMessage[] = systemPrompt ? [{ role: 'system', content: systemPrompt }] : [];
+    for (const message of history) {
+      // A failed answer is partial text the user never got in full; it would mislead the model.
+      if (message.status === 'failed') continue;
+      prompt.push({ role: message.role === 'USER' ? 'user' : message.role === 'SYSTEM' ? 'system' : 'assistant', content: message.content });
+    }
+    prompt.push({ role: 'user', content: userContent });
+    return prompt;
+  }
+}
+
+export function titleFrom(message: string): string {
+  const oneLine = message.replace(/\s+/g, ' ').trim();
+  return oneLine.length <= TITLE_MAX_LENGTH ? oneLine : `${oneLine.slice(0, TITLE_MAX_LENGTH - 1).trimEnd()}…`;
+}
+
+const toChatResponse = (message: Message): ChatResponseDto => ({
+  conversationId: message.conversationId,
+  messageId: message.id,
+  content: message.content,
+  model: message.model ?? '',
+  tokens: message.tokens ?? 0,
+  createdAt: message.createdAt,
+});

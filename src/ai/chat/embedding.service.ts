@@ -1,0 +1,35 @@
+import { Injectable } from '@nestjs/common';
+import { AppConfigService } from '../../config/app-config.service';
+import { PrismaService } from '../../prisma/prisma.service';
+import { UsersRepository } from '../../users/users.repository';
+import { UsersService } from '../../users/users.service';
+import { EmbeddingRequestDto, EmbeddingResponseDto } from '../dto/embedding.dto';
+import { llmNotConfigured } from '../llm/llm-error';
+import { OpenAiService } from '../llm/openai.service';
+import { EmbeddingRecordRepository } from './embedding-record.repository';
+
+@Injectable()
+export class EmbeddingService {
+  constructor(
+    private readonly config: AppConfigService,
+    private readonly prisma: PrismaService,
+    private readonly users: UsersService,
+    private readonly usersRepository: UsersRepository,
+    private readonly llm: OpenAiService,
+    private readonly records: EmbeddingRecordRepository,
+  ) {}
+
+  // Each call is recorded with its tokens and counted in the user's usage, in one transaction.
+  // `idempotencyKey` (jobs): a retried call whose tokens were already counted is not counted again.
+  async createEmbedding(userId: string, dto: EmbeddingRequestDto, idempotencyKey?: string): Promise<EmbeddingResponseDto> {
+    if (!this.llm.isConfigured) throw llmNotConfigured();
+    await this.users.assertWithinTokenBudget(userId);
+    const result = await this.llm.createEmbedding(dto.text, dto.model ?? this.config.get('OPENAI_EMBEDDING_MODEL'));
+    await this.prisma.$transaction(async (tx) => {
+      if (idempotencyKey && (await this.records.exists(idempotencyKey, tx))) return;
+      await this.records.create({ userId, model: result.model, tokens: result.tokens, idempotencyKey }, tx);
+      await this.usersRepository.addTokenUsage(userId, result.tokens, tx);
+    });
+    return { embedding: result.embedding, model: result.model, tokens: result.tokens };
+  }
+}

@@ -1,0 +1,27 @@
+import type { Conversation, Message } from '../../generated/prisma/client';
+import { ConversationDetailResponseDto, ConversationResponseDto, MessageResponseDto } from '../dto/conversation.dto';
+
+export const mapConversation = (c: Conversation): ConversationResponseDto => ({
+  id: c.id,
+  title: c.title,
+  userId: c.userId,
+  messageCount: c.messageCount,
+  totalTokens: c.totalTokens,
+  createdAt: c.createdAt,
+  updatedAt: c.updatedAt,
+});
+
+export const mapMessage = (m: Message): MessageResponseDto => ({
+  id: m.id,
+  role: m.role,
+  content: m.content,
+  tokens: m.tokens,
+  model: m.model,
+  status: m.status,
+  createdAt: m.createdAt,
+});
+
+export const mapConversationDetail = (c: Conversation & { messages: Message[] }): ConversationDetailResponseDto => ({
+  ...mapConversation(c),
+  messages: c.messages.map(mapMessage),
+});

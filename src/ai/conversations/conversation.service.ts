@@ -1,0 +1,62 @@
+import { Injectable } from '@nestjs/common';
+import { NotFoundError } from '../../common/errors/app-error';
+import type { Message } from '../../generated/prisma/client';
+import { UsersRepository } from '../../users/users.repository';
+import {
+  ConversationDetailResponseDto,
+  ConversationPageResponseDto,
+  ConversationResponseDto,
+  UsageResponseDto,
+} from '../dto/conversation.dto';
+import { mapConversation, mapConversationDetail } from './conversation.mapper';
+import { ConversationRepository } from './conversation.repository';
+
+@Injectable()
+export class ConversationService {
+  constructor(
+    private readonly conversations: ConversationRepository,
+    private readonly users: UsersRepository,
+  ) {}
+
+  async createConversation(userId: string, title?: string): Promise<ConversationResponseDto> {
+    return mapConversation(await this.conversations.create(userId, title?.trim() || null));
+  }
+
+  async listConversations(userId: string, page: number, limit: number): Promise<ConversationPageResponseDto> {
+    const [rows, total] = await Promise.all([
+      this.conversations.findPageForUser(userId, (page - 1) * limit, limit),
+      this.conversations.countForUser(userId),
+    ]);
+    return { data: rows.map(mapConversation), meta: { total, page, limit, totalPages: Math.ceil(total / limit) } };
+  }
+
+  async getConversation(id: string, userId: string): Promise<ConversationDetailResponseDto> {
+    const conversation = await this.conversations.findWithMessagesForUser(id, userId);
+    if (!conversation) throw new NotFoundError('Conversation');
+    return mapConversationDetail(conversation);
+  }
+
+  async deleteConversation(id: string, userId: string): Promise<void> {
+    if (!(await this.conversations.deleteForUser(id, userId))) throw new NotFoundError('Conversation');
+  }
+
+  // Throws 404 unless the conversation exists and belongs to the user.
+  async assertOwnedBy(id: string, userId: string): Promise<void> {
+    if (!(await this.conversations.existsForUser(id, userId))) throw new NotFoundError('Conversation');
+  }
+
+  // The last `limit` messages, oldest first; empty for a conversation that is not the user's.
+  getConversationHistory(conversationId: string, userId: string, limit: number): Promise<Message[]> {
+    return this.conversations.findRecentMessages(conversationId, userId, limit);
+  }
+
+  async getUserUsageStats(userId: string): Promise<UsageResponseDto> {
+    const [usage, conversationsCount, messagesCount] = await Promise.all([
+      this.users.findUsage(userId),
+      this.conversations.countForUser(userId),
+      this.conversations.countMessagesForUser(userId),
+    ]);
+    if (!usage) throw new NotFoundError('User');
+    return { totalTokens: usage.totalTokensUsed, conversationsCount, messagesCount, lastUsed: usage.lastAiCallAt };
+  }
+}

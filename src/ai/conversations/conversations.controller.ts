@@ -1,0 +1,51 @@
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { AuthUser } from '../../auth/auth-user';
+import { CurrentUser } from '../../common/decorators/current-user.decorator';
+import {
+  ConversationDetailResponseDto,
+  ConversationPageResponseDto,
+  ConversationResponseDto,
+  CreateConversationDto,
+  ListConversationsQueryDto,
+} from '../dto/conversation.dto';
+import { ConversationService } from './conversation.service';
+
+@ApiTags('conversations')
+@ApiBearerAuth()
+@ApiResponse({ status: 401, description: 'Missing, malformed or expired access token' })
+@Controller('ai/conversations')
+export class ConversationsController {
+  constructor(private readonly conversations: ConversationService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create an empty conversation' })
+  @ApiResponse({ status: 201, type: ConversationResponseDto })
+  create(@CurrentUser() user: AuthUser, @Body() dto: CreateConversationDto): Promise<ConversationResponseDto> {
+    return this.conversations.createConversation(user.id, dto.title);
+  }
+
+  @Get()
+  @ApiOperation({ summary: "The caller's conversations, newest first" })
+  @ApiResponse({ status: 200, type: ConversationPageResponseDto })
+  list(@CurrentUser() user: AuthUser, @Query() query: ListConversationsQueryDto): Promise<ConversationPageResponseDto> {
+    return this.conversations.listConversations(user.id, query.page, query.limit);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'A conversation with its messages, oldest first' })
+  @ApiResponse({ status: 200, type: ConversationDetailResponseDto })
+  @ApiResponse({ status: 404, description: 'Not found (or not yours)' })
+  get(@CurrentUser() user: AuthUser, @Param('id', ParseUUIDPipe) id: string): Promise<ConversationDetailResponseDto> {
+    return this.conversations.getConversation(id, user.id);
+  }
+
+  @Delete(':id')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'Delete a conversation and its messages (usage is not refunded)' })
+  @ApiResponse({ status: 204 })
+  @ApiResponse({ status: 404, description: 'Not found (or not yours)' })
+  remove(@CurrentUser() user: AuthUser, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+    return this.conversations.deleteConversation(id, user.id);
+  }
+}

@@ -1,0 +1,27 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsInt, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { MaxFromConfig } from '../../common/validation/config-limit.constraint';
+
+// Model settings shared by chat, streams and completion jobs; absent fields take the configured defaults.
+export class CompletionOptionsDto {
+  @ApiPropertyOptional({ example: 'gpt-4', description: 'Defaults to OPENAI_MODEL' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  @Matches(/^[\w.:/@+-]+$/, { message: 'model must be a model name' })
+  model?: string;
+
+  @ApiPropertyOptional({ minimum: 1, example: 4096, description: 'At most OPENAI_MAX_TOKENS (its default)' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @MaxFromConfig('OPENAI_MAX_TOKENS')
+  maxTokens?: number;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: 2, example: 0.7, description: 'Defaults to OPENAI_TEMPERATURE' })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(2)
+  temperature?: number;
+}

@@ -1,0 +1,72 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+
+export class CreateConversationDto {
+  @ApiPropertyOptional({ example: 'My AI Chat', maxLength: 200 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  title?: string;
+}
+
+export class ListConversationsQueryDto {
+  @ApiPropertyOptional({ minimum: 1, default: 1 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  page: number = 1;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit: number = 20;
+}
+
+export class ConversationResponseDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ nullable: true, type: String, example: 'Chat about NestJS' }) title: string | null;
+  @ApiProperty({ format: 'uuid' }) userId: string;
+  @ApiProperty({ example: 5 }) messageCount: number;
+  @ApiProperty({ example: 1024, description: 'Sum of the tokens of its messages' }) totalTokens: number;
+  @ApiProperty() createdAt: Date;
+  @ApiProperty() updatedAt: Date;
+}
+
+export class MessageResponseDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ enum: ['USER', 'ASSISTANT', 'SYSTEM'] }) role: 'USER' | 'ASSISTANT' | 'SYSTEM';
+  @ApiProperty() content: string;
+  @ApiProperty({ nullable: true, type: Number, example: 256 }) tokens: number | null;
+  @ApiProperty({ nullable: true, type: String, example: 'gpt-4' }) model: string | null;
+  @ApiProperty({ enum: ['complete', 'stopped', 'failed'] }) status: 'complete' | 'stopped' | 'failed';
+  @ApiProperty() createdAt: Date;
+}
+
+export class ConversationDetailResponseDto extends ConversationResponseDto {
+  @ApiProperty({ type: [MessageResponseDto], description: 'Oldest first' }) messages: MessageResponseDto[];
+}
+
+export class PageMetaDto {
+  @ApiProperty() total: number;
+  @ApiProperty() page: number;
+  @ApiProperty() limit: number;
+  @ApiProperty() totalPages: number;
+}
+
+export class ConversationPageResponseDto {
+  @ApiProperty({ type: [ConversationResponseDto] }) data: ConversationResponseDto[];
+  @ApiProperty({ type: PageMetaDto }) meta: PageMetaDto;
+}
+
+export class UsageResponseDto {
+  @ApiProperty({ example: 12500, description: 'Lifetime tokens used (chat, streams, embeddings, jobs)' }) totalTokens: number;
+  @ApiProperty({ example: 15 }) conversationsCount: number;
+  @ApiProperty({ example: 87 }) messagesCount: number;
+  @ApiProperty({ nullable: true, type: Date, description: 'Time of the last AI call' }) lastUsed: Date | null;
+}

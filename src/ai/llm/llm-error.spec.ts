@@ -1,0 +1,42 @@
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import { AppError } from '../../common/errors/app-error';
+import { mapLlmError } from './llm-error';
+
+const apiError = (status: number, message: string) =>
+  APIError.generate(status, { error: { message } }, `${status} ${message}`, new Headers());
+
+describe(mapLlmError.name, () => {
+  it.each([
+    [404, "The model 'gpt-5' does not exist", 'LLM_BAD_REQUEST', 400, "The model 'gpt-5' does not exist"],
+    [400, "This model's maximum context length is 8192 tokens", 'LLM_BAD_REQUEST', 400, "This model's maximum context length is 8192 tokens"],
+    [422, 'Unprocessable', 'LLM_BAD_REQUEST', 400, 'Unprocessable'],
+    [429, 'Rate limit reached', 'LLM_RATE_LIMITED', 429, 'The AI provider is rate limiting requests; retry later'],
+    [500, 'boom', 'LLM_UNAVAILABLE', 502, 'The AI provider is unavailable'],
+    [503, 'overloaded', 'LLM_UNAVAILABLE', 502, 'The AI provider is unavailable'],
+    [401, 'Incorrect API key provided: sk-abc', 'LLM_UNAVAILABLE', 502, 'The AI provider is unavailable'],
+  ])('maps upstream %i to %s (%i)', (status, message, code, httpStatus, clientMessage) => {
+    const mapped = mapLlmError(apiError(status, message));
+    expect(mapped).toBeInstanceOf(AppError);
+    expect([mapped.code, mapped.status, mapped.message]).toEqual([code, httpStatus, clientMessage]);
+  });
+
+  it('maps SDK timeouts to 504', () => {
+    expect(mapLlmError(new APIConnectionTimeoutError()).status).toBe(504);
+  });
+
+  it('maps a connection failure to 502, or 504 when it came at the timeout', () => {
+    const error = new APIConnectionError({ message: 'Connection error.' });
+    expect(mapLlmError(error, { elapsedMs: 10, timeoutMs: 1000 }).status).toBe(502);
+    expect(mapLlmError(error, { elapsedMs: 1001, timeoutMs: 1000 }).status).toBe(504);
+  });
+
+  it('maps a dropped stream and an abort to 502', () => {
+    expect(mapLlmError(new TypeError('terminated')).status).toBe(502);
+    expect(mapLlmError(new APIUserAbortError()).status).toBe(502);
+  });
+
+  it('keeps AppErrors as they are', () => {
+    const error = new AppError('LLM_NOT_CONFIGURED', 'OpenAI client not initialized');
+    expect(mapLlmError(error)).toBe(error);
+  });
+});

@@ -1,0 +1,160 @@
+import { Injectable, Logger } from '@nestjs/common';
+import OpenAI from 'openai';
+import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
+import { AppConfigService } from '../../config/app-config.service';
+import { llmNotConfigured, mapLlmError } from './llm-error';
+import { CompletionOptions, CompletionResult, EmbeddingResult, LlmMessage, StreamEvent, TokenUsage } from './llm.types';
+import { estimatePromptTokens, estimateTextTokens } from './token-estimator';
+
+// The only code that talks to the `openai` SDK. Everything it throws is an AppError from mapLlmError.
+@Injectable()
+export class OpenAiService {
+  private readonly logger = new Logger(OpenAiService.name);
+  private readonly client: OpenAI | null;
+  private readonly timeoutMs: number;
+
+  constructor(config: AppConfigService) {
+    this.timeoutMs = config.get('OPENAI_TIMEOUT_MS');
+    this.client = config.isAiConfigured
+      ? new OpenAI({
+          // Local OpenAI-compatible servers (Ollama, vLLM, LM Studio) accept any key.
+          apiKey: config.get('OPENAI_API_KEY') ?? 'not-needed',
+          baseURL: config.get('OPENAI_BASE_URL'),
+          organization: config.get('OPENAI_ORG_ID') ?? null,
+          timeout: config.get('OPENAI_TIMEOUT_MS'),
+          maxRetries: config.get('OPENAI_MAX_RETRIES'),
+        })
+      : null;
+  }
+
+  get isConfigured(): boolean {
+    return this.client !== null;
+  }
+
+  async generateCompletion(messages: LlmMessage[], options: CompletionOptions, signal?: AbortSignal): Promise<CompletionResult> {
+    const client = this.requireClient();
+    this.logger.log(`Generating completion with model: ${options.model}`);
+    const startedAt = performance.now();
+    try {
+      const completion = await client.chat.completions.create(
+        { model: options.model, messages, max_tokens: options.maxTokens, temperature: options.temperature },
+        { signal },
+      );
+      const content = completion.choices[0]?.message?.content ?? '';
+      const usage = completion.usage
+        ? toUsage(completion.usage)
+        : estimateUsage(messages, content);
+      this.logCall('completion', completion.model ?? options.model, startedAt, usage);
+      return { content, model: completion.model || options.model, finishReason: completion.choices[0]?.finish_reason ?? null, usage };
+    } catch (error) {
+      throw this.failed('completion', options.model, startedAt, error);
+    }
+  }
+
+  // Yields the text deltas as they arrive, then exactly one `end` event with the usage: the
+  // upstream's when it sent one, else counted offline. An abort through `signal` ends the stream
+  // with `isAborted: true` instead of throwing, so the caller can keep the partial answer.
+  async *streamCompletion(messages: LlmMessage[], options: CompletionOptions, signal: AbortSignal): AsyncGenerator<StreamEvent> {
+    const client = this.requireClient();
+    this.logger.log(`Generating streaming completion with model: ${options.model}`);
+    const startedAt = performance.now();
+    let text = '';
+    let model = options.model;
+    let finishReason: string | null = null;
+    let upstreamUsage: ChatCompletionChunk['usage'] = null;
+    try {
+      const stream = await client.chat.completions.create(
+        {
+          model: options.model,
+          messages,
+          max_tokens: options.maxTokens,
+          temperature: options.temperature,
+          stream: true,
+          stream_options: { include_usage: true },
+        },
+        { signal },
+      );
+      for await (const chunk of stream) {
+        if (chunk.model) model = chunk.model;
+        if (chunk.usage) upstreamUsage = chunk.usage;
+        const choice = chunk.choices[0];
+        if (choice?.finish_reason) finishReason = choice.finish_reason;
+        const delta = choice?.delta?.content;
+        if (delta) {
+          text += delta;
+          yield { type: 'delta', content: delta };
+        }
+      }
+    } catch (error) {
+      if (!signal.aborted) throw this.failed('stream', options.model, startedAt, error, text);
+    }
+    const usage = upstreamUsage && !signal.aborted ? toUsage(upstreamUsage) : estimateUsage(messages, text);
+    this.logCall('stream', model, startedAt, usage, signal.aborted ? 'aborted' : 'ok');
+    yield { type: 'end', model, finishReason, usage, isAborted: signal.aborted };
+  }
+
+  async createEmbedding(text: string, model: string, signal?: AbortSignal): Promise<EmbeddingResult> {
+    const client = this.requireClient();
+    this.logger.log(`Generating embeddings with model: ${model}`);
+    const startedAt = performance.now();
+    try {
+      const response = await client.embeddings.create({ model, input: text }, { signal });
+      const tokens = response.usage?.total_tokens ?? estimateTextTokens(text);
+      const usage: TokenUsage = { promptTokens: tokens, completionTokens: 0, totalTokens: tokens, isEstimated: !response.usage };
+      this.logCall('embedding', response.model || model, startedAt, usage);
+      return { embedding: response.data[0]?.embedding ?? [], model: response.model || model, tokens };
+    } catch (error) {
+      throw this.failed('embedding', model, startedAt, error);
+    }
+  }
+
+  private requireClient(): OpenAI {
+    if (!this.client) throw llmNotConfigured();
+    return this.client;
+  }
+
+  private logCall(kind: string, model: string, startedAt: number, usage: TokenUsage, outcome = 'ok'): void {
+    this.logger.log({
+      msg: 'ai call',
+      kind,
+      model,
+      outcome,
+      latencyMs: Math.round(performance.now() - startedAt),
+      promptTokens: usage.promptTokens,
+      completionTokens: usage.completionTokens,
+      totalTokens: usage.totalTokens,
+      tokensEstimated: usage.isEstimated,
+    });
+  }
+
+  private failed(kind: string, model: string, startedAt: number, error: unknown, partialText = '') {
+    const elapsedMs = performance.now() - startedAt;
+    const mapped = mapLlmError(error, { elapsedMs, timeoutMs: this.timeoutMs });
+    this.logger.warn({
+      msg: 'ai call failed',
+      kind,
+      model,
+      outcome: 'error',
+      code: mapped.code,
+      latencyMs: Math.round(elapsedMs),
+      upstream: mapped.details,
+      partialChars: partialText.length,
+    });
+    return mapped;
+  }
+}
+
+function toUsage(usage: { prompt_tokens: number; completion_tokens?: number; total_tokens: number }): TokenUsage {
+  return {
+    promptTokens: usage.prompt_tokens,
+    completionTokens: usage.completion_tokens ?? 0,
+    totalTokens: usage.total_tokens,
+    isEstimated: false,
+  };
+}
+
+function estimateUsage(messages: LlmMessage[], completion: string): TokenUsage {
+  const promptTokens = estimatePromptTokens(messages);
+  const completionTokens = estimateTextTokens(completion);
+  return { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens, isEstimated: true };
+}
