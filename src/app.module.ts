@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AiModule } from './ai/ai.module';
+import { AiStreamModule } from './ai/stream/ai-stream.module';
 import { AuthModule } from './auth/auth.module';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
 import { AppConfigModule } from './config/config.module';
@@ -25,6 +26,7 @@ export class AppModule {
         RateLimitModule,
         AuthModule,
         AiModule,
+        AiStreamModule,
         HealthModule,
       ],
       providers: [

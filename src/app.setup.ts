@@ -6,11 +6,13 @@ import { useContainer } from 'class-validator';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { corsOrigins } from './common/cors';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import { MaxFromConfigConstraint } from './common/validation/config-limit.constraint';
 import { createValidationPipe } from './common/validation/validation-pipe';
 import { AppConfigService } from './config/app-config.service';
 import { Env } from './config/env.schema';
+import { RedisIoAdapter } from './redis/redis-io.adapter';
 
 export const API_PREFIX = 'api/v1';
 
@@ -20,11 +22,11 @@ export async function createApp(env: Env): Promise<NestExpressApplication> {
     bufferLogs: true,
     bodyParser: false,
   });
-  configureApp(app);
+  await configureApp(app);
   return app;
 }
 
-export function configureApp(app: NestExpressApplication): void {
+export async function configureApp(app: NestExpressApplication): Promise<void> {
   const config = app.get(AppConfigService);
   const logger = app.get(Logger);
   app.useLogger(logger);
@@ -42,10 +44,11 @@ export function configureApp(app: NestExpressApplication): void {
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
   app.enableShutdownHooks();
+  const wsAdapter = new RedisIoAdapter(app, config);
+  await wsAdapter.connectToRedis();
+  app.useWebSocketAdapter(wsAdapter);
   setUpSwagger(app);
 }
-
-export const corsOrigins = (value: string): string[] => value.split(',').map((origin) => origin.trim()).filter(Boolean);
 
 function setUpSwagger(app: INestApplication): void {
   const document = SwaggerModule.createDocument(

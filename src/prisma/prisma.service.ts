@@ -1,11 +1,11 @@
-import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { AppConfigService } from '../config/app-config.service';
 import { PrismaClient } from '../generated/prisma/client';
 
 // Owns the client's lifecycle only; queries live in the repositories.
 @Injectable()
-export class PrismaService extends PrismaClient implements OnModuleDestroy {
+export class PrismaService extends PrismaClient implements OnApplicationShutdown {
   constructor(config: AppConfigService) {
     super({
       adapter: new PrismaPg({
@@ -17,7 +17,8 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
     });
   }
 
-  async onModuleDestroy(): Promise<void> {
+  // Last of all, after running streams and jobs have stored what they hold.
+  async onApplicationShutdown(): Promise<void> {
     await this.$disconnect();
   }
 }

@@ -1,0 +1,66 @@
+import { Logger } from '@nestjs/common';
+import {
+  ConnectedSocket,
+  MessageBody,
+  OnGatewayConnection,
+  OnGatewayDisconnect,
+  OnGatewayInit,
+  SubscribeMessage,
+  WebSocketGateway,
+} from '@nestjs/websockets';
+import type { Namespace, Socket } from 'socket.io';
+import type { AuthUser } from '../../auth/auth-user';
+import { TokenService } from '../../auth/token.service';
+import { AI_NAMESPACE, CHAT_EVENTS } from '../ai.constants';
+import { ChatStreamService } from './chat-stream.service';
+
+type AuthedSocket = Socket & { data: { user: AuthUser } };
+
+export const userRoom = (userId: string) => `user:${userId}`;
+
+// Transport only: authenticate the handshake, route events to ChatStreamService.
+// CORS and message limits are set by RedisIoAdapter from config.
+@WebSocketGateway({ namespace: AI_NAMESPACE })
+export class AiGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
+  private readonly logger = new Logger(AiGateway.name);
+
+  constructor(
+    private readonly tokens: TokenService,
+    private readonly streams: ChatStreamService,
+  ) {}
+
+  // Runs before the connection is accepted: a socket without a valid access token never reaches a handler.
+  afterInit(namespace: Namespace): void {
+    namespace.use((socket, next) => {
+      const token: unknown = socket.handshake.auth?.token;
+      if (typeof token !== 'string' || !token) return next(new Error('Unauthorized'));
+      this.tokens
+        .verifyAccessToken(token)
+        .then((user) => {
+          socket.data.user = user;
+          next();
+        })
+        .catch(() => next(new Error('Unauthorized')));
+    });
+  }
+
+  handleConnection(socket: AuthedSocket): void {
+    // One room per user: reaches all of a user's tabs on every instance through the Redis adapter.
+    void socket.join(userRoom(socket.data.user.id));
+    this.logger.debug({ msg: 'socket connected', socketId: socket.id, userId: socket.data.user.id });
+  }
+
+  handleDisconnect(socket: AuthedSocket): void {
+    this.streams.stop(socket.id, 'disconnect');
+  }
+
+  @SubscribeMessage(CHAT_EVENTS.start)
+  startChat(@ConnectedSocket() socket: AuthedSocket, @MessageBody() payload: unknown): void {
+    void this.streams.start(socket, socket.data.user.id, payload);
+  }
+
+  @SubscribeMessage(CHAT_EVENTS.stop)
+  stopChat(@ConnectedSocket() socket: AuthedSocket): void {
+    this.streams.stop(socket.id, 'client');
+  }
+}

@@ -1,0 +1,128 @@
+import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
+import { AppError } from '../../common/errors/app-error';
+import { toClientError } from '../../common/errors/to-app-error';
+import { validateDto } from '../../common/validation/validate-dto';
+import { AppConfigService } from '../../config/app-config.service';
+import { RateLimitService } from '../../rate-limit/rate-limit.service';
+import { CHAT_EVENTS } from '../ai.constants';
+import { ChatTurn, TurnOutcome } from '../chat/chat-turn.types';
+import { ChatService } from '../chat/chat.service';
+import { StreamChatDto } from '../dto/stream-chat.dto';
+import { OpenAiService } from '../llm/openai.service';
+import { StreamEvent } from '../llm/llm.types';
+import { StopReason, StreamClient } from './chat-stream.types';
+
+interface ActiveStream {
+  controller: AbortController;
+  stopReason?: StopReason;
+  done: Promise<void>;
+}
+
+// Streams one chat turn to one socket. Every started stream ends with exactly one of chat:end,
+// chat:stopped or chat:error, and its answer is stored once (complete, stopped or failed) with
+// no database write per chunk.
+@Injectable()
+export class ChatStreamService implements BeforeApplicationShutdown {
+  private readonly logger = new Logger(ChatStreamService.name);
+  private readonly active = new Map<string, ActiveStream>();
+  private isShuttingDown = false;
+
+  constructor(
+    private readonly chat: ChatService,
+    private readonly llm: OpenAiService,
+    private readonly rateLimits: RateLimitService,
+    private readonly config: AppConfigService,
+  ) {}
+
+  get activeCount(): number {
+    return this.active.size;
+  }
+
+  start(client: StreamClient, userId: string, payload: unknown): Promise<void> {
+    if (this.active.has(client.id)) {
+      return this.emitError(client, new AppError('STREAM_IN_PROGRESS', 'A stream is already running on this connection'));
+    }
+    if (this.isShuttingDown) {
+      return this.emitError(client, new AppError('SHUTTING_DOWN', 'The server is restarting; retry in a moment'));
+    }
+    // Registered before the first await, so a second chat:start during pre-flight is refused.
+    const stream: ActiveStream = { controller: new AbortController(), done: Promise.resolve() };
+    this.active.set(client.id, stream);
+    stream.done = this.run(client, userId, payload, stream).finally(() => this.active.delete(client.id));
+    return stream.done;
+  }
+
+  // chat:stop, a disconnect or shutdown: abort the upstream request; run() stores the partial answer.
+  stop(clientId: string, reason: StopReason): void {
+    const stream = this.active.get(clientId);
+    if (!stream || stream.controller.signal.aborted) return;
+    stream.stopReason = reason;
+    stream.controller.abort();
+  }
+
+  // Stop taking streams, give running ones the grace period, then abort and store what remains.
+  async beforeApplicationShutdown(): Promise<void> {
+    this.isShuttingDown = true;
+    if (this.active.size === 0) return;
+    const finished = Promise.all([...this.active.values()].map((s) => s.done));
+    const graceMs = this.config.get('SHUTDOWN_GRACE_MS');
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), graceMs)));
+    const outcome = await Promise.race([finished, graceOver]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      this.logger.warn(`shutdown: aborting ${this.active.size} stream(s) after ${graceMs} ms`);
+      for (const id of this.active.keys()) this.stop(id, 'shutdown');
+      await finished;
+    }
+  }
+
+  private async run(client: StreamClient, userId: string, payload: unknown, stream: ActiveStream): Promise<void> {
+    let turn: ChatTurn | undefined;
+    let text = '';
+    try {
+      const dto = await validateDto(StreamChatDto, payload);
+      await this.rateLimits.assertAllowed('ai', userId);
+      turn = await this.chat.beginTurn(userId, dto);
+      const { conversationId } = turn;
+      if (turn.isNewConversation) client.emit(CHAT_EVENTS.conversation, { conversationId });
+      client.emit(CHAT_EVENTS.userMessage, { messageId: turn.userMessage.id, content: turn.userMessage.content, conversationId });
+
+      let end: Extract<StreamEvent, { type: 'end' }> | undefined;
+      for await (const event of this.llm.streamCompletion(turn.llmMessages, turn.options, stream.controller.signal)) {
+        if (event.type === 'delta') {
+          text += event.content;
+          client.emit(CHAT_EVENTS.message, { content: event.content, conversationId });
+        } else {
+          end = event;
+        }
+      }
+      if (!end) throw new AppError('LLM_UNAVAILABLE', 'The AI stream ended without a result');
+      const outcome: TurnOutcome = { content: text, model: end.model, usage: end.usage, status: end.isAborted ? 'stopped' : 'complete' };
+      const message = await this.chat.completeTurn(turn, outcome);
+      if (end.isAborted) {
+        client.emit(CHAT_EVENTS.stopped, { conversationId, messageId: message.id });
+      } else {
+        client.emit(CHAT_EVENTS.end, { totalTokens: end.usage.totalTokens, model: end.model, messageId: message.id, conversationId });
+      }
+    } catch (error) {
+      await this.keepPartialAnswer(turn, text);
+      await this.emitError(client, error);
+    }
+  }
+
+  // The upstream failed mid-answer: what the user already saw is stored as `failed` (no tokens counted).
+  private async keepPartialAnswer(turn: ChatTurn | undefined, text: string): Promise<void> {
+    if (!turn || !text) return;
+    const usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0, isEstimated: true };
+    await this.chat.completeTurn(turn, { content: text, model: turn.options.model, usage, status: 'failed' }).catch((error) => {
+      this.logger.error({ err: error, conversationId: turn.conversationId }, 'could not store a failed partial answer');
+    });
+  }
+
+  private async emitError(client: StreamClient, error: unknown): Promise<void> {
+    const { status, message } = toClientError(error);
+    if (status >= 500 && !(error instanceof AppError)) this.logger.error({ err: error, socketId: client.id }, 'stream failed');
+    client.emit(CHAT_EVENTS.error, { message: Array.isArray(message) ? message.join('; ') : message, code: status });
+  }
+}
