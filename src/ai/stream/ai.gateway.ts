@@ -7,6 +7,7 @@ import {
   OnGatewayInit,
   SubscribeMessage,
   WebSocketGateway,
+  WebSocketServer,
 } from '@nestjs/websockets';
 import type { Namespace, Socket } from 'socket.io';
 import type { AuthUser } from '../../auth/auth-user';
@@ -23,6 +24,9 @@ export const userRoom = (userId: string) => `user:${userId}`;
 @WebSocketGateway({ namespace: AI_NAMESPACE })
 export class AiGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
   private readonly logger = new Logger(AiGateway.name);
+
+  @WebSocketServer()
+  readonly server: Namespace;
 
   constructor(
     private readonly tokens: TokenService,
