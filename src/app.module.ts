@@ -8,6 +8,7 @@ import { AppConfigModule } from './config/config.module';
 import { Env } from './config/env.schema';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { PrismaModule } from './prisma/prisma.module';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
@@ -21,6 +22,7 @@ export class AppModule {
       imports: [
         AppConfigModule.forRoot(env),
         LoggingModule,
+        MetricsModule,
         PrismaModule,
         RedisModule,
         RateLimitModule,

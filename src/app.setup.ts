@@ -12,6 +12,8 @@ import { MaxFromConfigConstraint } from './common/validation/config-limit.constr
 import { createValidationPipe } from './common/validation/validation-pipe';
 import { AppConfigService } from './config/app-config.service';
 import { Env } from './config/env.schema';
+import { httpMetricsMiddleware } from './metrics/http-metrics.middleware';
+import { MetricsService } from './metrics/metrics.service';
 import { RedisIoAdapter } from './redis/redis-io.adapter';
 
 export const API_PREFIX = 'api/v1';
@@ -34,10 +36,11 @@ export async function configureApp(app: NestExpressApplication): Promise<void> {
     logger.warn('JWT_SECRET is not set: using a random per-process secret; tokens die with the process', 'Config');
   }
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  app.use(httpMetricsMiddleware(app.get(MetricsService)));
   app.use(helmet());
   app.enableCors({ origin: corsOrigins(config.get('CORS_ORIGIN')), credentials: true });
   app.useBodyParser('json', { limit: config.get('BODY_LIMIT') });
-  app.setGlobalPrefix(API_PREFIX);
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['metrics'] });
   // Lets validators read configured limits; process-wide, so the latest app's settings apply.
   const limits = app.get(MaxFromConfigConstraint);
   useContainer({ get: (cls: unknown) => (cls === MaxFromConfigConstraint ? limits : undefined) }, { fallback: true });

@@ -1,13 +1,15 @@
 import { Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfigService } from '../config/app-config.service';
-import { buildPinoHttpOptions } from './pino-options';
+import { buildLogDestination, buildPinoHttpOptions } from './pino-options';
 
 @Module({
   imports: [
     LoggerModule.forRootAsync({
       inject: [AppConfigService],
-      useFactory: (config: AppConfigService) => ({ pinoHttp: buildPinoHttpOptions(config) }),
+      useFactory: async (config: AppConfigService) => ({
+        pinoHttp: [buildPinoHttpOptions(config), await buildLogDestination(config)],
+      }),
     }),
   ],
 })

@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import pino, { DestinationStream, StreamEntry } from 'pino';
 import type { Options } from 'pino-http';
 import type { AuthUser } from '../auth/auth-user';
 import { AppConfigService } from '../config/app-config.service';
@@ -24,7 +26,6 @@ export const REDACT_PATHS = [
 type Req = IncomingMessage & { id?: string; user?: AuthUser; originalUrl?: string };
 
 export function buildPinoHttpOptions(config: AppConfigService): Options {
-  const isPretty = config.get('LOG_PRETTY') ?? !config.isProduction;
   return {
     level: config.get('LOG_LEVEL'),
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
@@ -41,6 +42,23 @@ export function buildPinoHttpOptions(config: AppConfigService): Options {
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
     customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-    transport: isPretty ? { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l' } } : undefined,
   };
+}
+
+// Pretty lines in development, JSON in production; with LOG_DIR also JSON into daily/10 MB
+// rolling files there. Streams run in-process (no worker thread), so nothing is lost on exit.
+export async function buildLogDestination(config: AppConfigService): Promise<DestinationStream> {
+  const isPretty = config.get('LOG_PRETTY') ?? !config.isProduction;
+  const console: DestinationStream = isPretty
+    ? (require('pino-pretty') as typeof import('pino-pretty'))({ singleLine: true, translateTime: 'SYS:HH:MM:ss.l', sync: true })
+    : pino.destination({ fd: 1, sync: false });
+  const logDir = config.get('LOG_DIR');
+  if (!logDir) return console;
+  const roll = require('pino-roll') as (options: object) => Promise<DestinationStream>;
+  const file = await roll({ file: join(logDir, 'app'), extension: '.log', frequency: 'daily', size: '10m', mkdir: true, limit: { count: 14 } });
+  const level = config.get('LOG_LEVEL') as StreamEntry['level'];
+  return pino.multistream([
+    { level, stream: console },
+    { level, stream: file },
+  ]);
 }

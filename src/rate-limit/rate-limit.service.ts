@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectThrottlerStorage, ThrottlerStorage } from '@nestjs/throttler';
 import { AppError } from '../common/errors/app-error';
 import { AppConfigService } from '../config/app-config.service';
+import { MetricsService } from '../metrics/metrics.service';
 import { RateLimitBucket } from './rate-limit.constants';
 
 export interface RateLimitDecision {
@@ -19,12 +20,14 @@ export class RateLimitService {
   constructor(
     @InjectThrottlerStorage() private readonly storage: ThrottlerStorage,
     private readonly config: AppConfigService,
+    private readonly metrics: MetricsService,
   ) {}
 
   async consume(bucket: RateLimitBucket, tracker: string): Promise<RateLimitDecision> {
     const { limit, ttl } = this.limitsOf(bucket);
     const key = `${this.config.get('REDIS_PREFIX')}:rate:${bucket}:${tracker}`;
     const record = await this.storage.increment(key, ttl, limit, ttl, bucket);
+    if (record.isBlocked) this.metrics.countRateLimitRejection(bucket);
     return {
       isAllowed: !record.isBlocked,
       limit,

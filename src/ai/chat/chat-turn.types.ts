@@ -1,5 +1,5 @@
 import type { Message, MessageStatus } from '../../generated/prisma/client';
-import type { CompletionOptions, LlmMessage, TokenUsage } from '../llm/llm.types';
+import type { CallContext, CompletionOptions, LlmMessage, TokenUsage } from '../llm/llm.types';
 
 // A turn between "user message stored" and "assistant message stored".
 export interface ChatTurn {
@@ -9,6 +9,15 @@ export interface ChatTurn {
   userMessage: Message;
   llmMessages: LlmMessage[];
   options: CompletionOptions;
+  context: CallContext;
+  idempotencyKey?: string;
+}
+
+// How a turn was asked for: the transport (for logs and metrics) and, for jobs, a key that
+// makes a retry reuse what an earlier attempt stored.
+export interface TurnRequest {
+  transport: CallContext['transport'];
+  requestId?: string;
   idempotencyKey?: string;
 }
 

@@ -12,7 +12,7 @@ import { ChatResponseDto } from '../dto/chat-response.dto';
 import { llmNotConfigured } from '../llm/llm-error';
 import { LlmMessage } from '../llm/llm.types';
 import { OpenAiService } from '../llm/openai.service';
-import { ChatTurn, TurnOutcome } from './chat-turn.types';
+import { ChatTurn, TurnOutcome, TurnRequest } from './chat-turn.types';
 
 // One chat turn, shared by REST, the socket gateway and the job processor:
 // budget → history → store the user message → model → store the answer and count its tokens.
@@ -30,19 +30,21 @@ export class ChatService {
 
   // `idempotencyKey` (jobs): a retry reuses the stored user message and, when the answer was
   // already stored, returns it without calling the model or counting tokens again.
-  async sendMessage(userId: string, dto: ChatRequestDto, idempotencyKey?: string): Promise<ChatResponseDto> {
+  async sendMessage(userId: string, dto: ChatRequestDto, request: TurnRequest = { transport: 'rest' }): Promise<ChatResponseDto> {
+    const { idempotencyKey } = request;
     if (idempotencyKey) {
       const answered = await this.conversationRepository.findMessageByIdempotencyKey(`${idempotencyKey}:assistant`);
       if (answered) return toChatResponse(answered);
     }
-    const turn = await this.beginTurn(userId, dto, idempotencyKey);
-    const result = await this.llm.generateCompletion(turn.llmMessages, turn.options);
+    const turn = await this.beginTurn(userId, dto, request);
+    const result = await this.llm.generateCompletion(turn.llmMessages, turn.options, turn.context);
     const assistant = await this.completeTurn(turn, { ...result, status: 'complete' });
     return toChatResponse(assistant);
   }
 
-  async beginTurn(userId: string, dto: ChatRequestDto, idempotencyKey?: string): Promise<ChatTurn> {
+  async beginTurn(userId: string, dto: ChatRequestDto, request: TurnRequest): Promise<ChatTurn> {
     if (!this.llm.isConfigured) throw llmNotConfigured();
+    const { idempotencyKey } = request;
     const conversationId = dto.conversationId ?? undefined;
     const historyLimit = this.config.get('AI_HISTORY_LIMIT');
     // Independent reads run together: they bound the latency added before the model is called.
@@ -65,6 +67,7 @@ export class ChatService {
         maxTokens: dto.maxTokens ?? this.config.get('OPENAI_MAX_TOKENS'),
         temperature: dto.temperature ?? this.config.get('OPENAI_TEMPERATURE'),
       },
+      context: { transport: request.transport, userId, requestId: request.requestId },
       idempotencyKey,
     };
   }

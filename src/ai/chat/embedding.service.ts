@@ -6,6 +6,7 @@ import { UsersService } from '../../users/users.service';
 import { EmbeddingRequestDto, EmbeddingResponseDto } from '../dto/embedding.dto';
 import { llmNotConfigured } from '../llm/llm-error';
 import { OpenAiService } from '../llm/openai.service';
+import { TurnRequest } from './chat-turn.types';
 import { EmbeddingRecordRepository } from './embedding-record.repository';
 
 @Injectable()
@@ -21,10 +22,12 @@ export class EmbeddingService {
 
   // Each call is recorded with its tokens and counted in the user's usage, in one transaction.
   // `idempotencyKey` (jobs): a retried call whose tokens were already counted is not counted again.
-  async createEmbedding(userId: string, dto: EmbeddingRequestDto, idempotencyKey?: string): Promise<EmbeddingResponseDto> {
+  async createEmbedding(userId: string, dto: EmbeddingRequestDto, request: TurnRequest = { transport: 'rest' }): Promise<EmbeddingResponseDto> {
+    const { idempotencyKey } = request;
     if (!this.llm.isConfigured) throw llmNotConfigured();
     await this.users.assertWithinTokenBudget(userId);
-    const result = await this.llm.createEmbedding(dto.text, dto.model ?? this.config.get('OPENAI_EMBEDDING_MODEL'));
+    const model = dto.model ?? this.config.get('OPENAI_EMBEDDING_MODEL');
+    const result = await this.llm.createEmbedding(dto.text, model, { transport: request.transport, userId, requestId: request.requestId });
     await this.prisma.$transaction(async (tx) => {
       if (idempotencyKey && (await this.records.exists(idempotencyKey, tx))) return;
       await this.records.create({ userId, model: result.model, tokens: result.tokens, idempotencyKey }, tx);

@@ -1,3 +1,12 @@
+import type { AiTransport } from '../../metrics/metrics.service';
+
+// Who a call is for, for logs and metrics (never sent upstream).
+export interface CallContext {
+  transport: AiTransport;
+  userId: string;
+  requestId?: string;
+}
+
 export type LlmRole = 'system' | 'user' | 'assistant';
 
 export interface LlmMessage {

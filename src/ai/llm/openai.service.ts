@@ -2,8 +2,9 @@ import { Injectable, Logger } from '@nestjs/common';
 import OpenAI from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { AppConfigService } from '../../config/app-config.service';
+import { MetricsService } from '../../metrics/metrics.service';
 import { llmNotConfigured, mapLlmError } from './llm-error';
-import { CompletionOptions, CompletionResult, EmbeddingResult, LlmMessage, StreamEvent, TokenUsage } from './llm.types';
+import { CallContext, CompletionOptions, CompletionResult, EmbeddingResult, LlmMessage, StreamEvent, TokenUsage } from './llm.types';
 import { estimatePromptTokens, estimateTextTokens } from './token-estimator';
 
 // The only code that talks to the `openai` SDK. Everything it throws is an AppError from mapLlmError.
@@ -13,7 +14,10 @@ export class OpenAiService {
   private readonly client: OpenAI | null;
   private readonly timeoutMs: number;
 
-  constructor(config: AppConfigService) {
+  constructor(
+    config: AppConfigService,
+    private readonly metrics: MetricsService,
+  ) {
     this.timeoutMs = config.get('OPENAI_TIMEOUT_MS');
     this.client = config.isAiConfigured
       ? new OpenAI({
@@ -31,30 +35,34 @@ export class OpenAiService {
     return this.client !== null;
   }
 
-  async generateCompletion(messages: LlmMessage[], options: CompletionOptions, signal?: AbortSignal): Promise<CompletionResult> {
+  async generateCompletion(messages: LlmMessage[], options: CompletionOptions, context: CallContext): Promise<CompletionResult> {
     const client = this.requireClient();
     this.logger.log(`Generating completion with model: ${options.model}`);
     const startedAt = performance.now();
     try {
       const completion = await client.chat.completions.create(
         { model: options.model, messages, max_tokens: options.maxTokens, temperature: options.temperature },
-        { signal },
       );
       const content = completion.choices[0]?.message?.content ?? '';
       const usage = completion.usage
         ? toUsage(completion.usage)
         : estimateUsage(messages, content);
-      this.logCall('completion', completion.model ?? options.model, startedAt, usage);
+      this.recordCall('completion', completion.model || options.model, context, startedAt, usage);
       return { content, model: completion.model || options.model, finishReason: completion.choices[0]?.finish_reason ?? null, usage };
     } catch (error) {
-      throw this.failed('completion', options.model, startedAt, error);
+      throw this.failed('completion', options.model, context, startedAt, error);
     }
   }
 
   // Yields the text deltas as they arrive, then exactly one `end` event with the usage: the
   // upstream's when it sent one, else counted offline. An abort through `signal` ends the stream
   // with `isAborted: true` instead of throwing, so the caller can keep the partial answer.
-  async *streamCompletion(messages: LlmMessage[], options: CompletionOptions, signal: AbortSignal): AsyncGenerator<StreamEvent> {
+  async *streamCompletion(
+    messages: LlmMessage[],
+    options: CompletionOptions,
+    context: CallContext,
+    signal: AbortSignal,
+  ): AsyncGenerator<StreamEvent> {
     const client = this.requireClient();
     this.logger.log(`Generating streaming completion with model: ${options.model}`);
     const startedAt = performance.now();
@@ -81,30 +89,31 @@ export class OpenAiService {
         if (choice?.finish_reason) finishReason = choice.finish_reason;
         const delta = choice?.delta?.content;
         if (delta) {
+          if (!text) this.metrics.observeTimeToFirstToken(model, context.transport, (performance.now() - startedAt) / 1000);
           text += delta;
           yield { type: 'delta', content: delta };
         }
       }
     } catch (error) {
-      if (!signal.aborted) throw this.failed('stream', options.model, startedAt, error, text);
+      if (!signal.aborted) throw this.failed('stream', options.model, context, startedAt, error, text);
     }
     const usage = upstreamUsage && !signal.aborted ? toUsage(upstreamUsage) : estimateUsage(messages, text);
-    this.logCall('stream', model, startedAt, usage, signal.aborted ? 'aborted' : 'ok');
+    this.recordCall('stream', model, context, startedAt, usage, signal.aborted ? 'aborted' : 'ok');
     yield { type: 'end', model, finishReason, usage, isAborted: signal.aborted };
   }
 
-  async createEmbedding(text: string, model: string, signal?: AbortSignal): Promise<EmbeddingResult> {
+  async createEmbedding(text: string, model: string, context: CallContext): Promise<EmbeddingResult> {
     const client = this.requireClient();
     this.logger.log(`Generating embeddings with model: ${model}`);
     const startedAt = performance.now();
     try {
-      const response = await client.embeddings.create({ model, input: text }, { signal });
+      const response = await client.embeddings.create({ model, input: text });
       const tokens = response.usage?.total_tokens ?? estimateTextTokens(text);
       const usage: TokenUsage = { promptTokens: tokens, completionTokens: 0, totalTokens: tokens, isEstimated: !response.usage };
-      this.logCall('embedding', response.model || model, startedAt, usage);
+      this.recordCall('embedding', response.model || model, context, startedAt, usage);
       return { embedding: response.data[0]?.embedding ?? [], model: response.model || model, tokens };
     } catch (error) {
-      throw this.failed('embedding', model, startedAt, error);
+      throw this.failed('embedding', model, context, startedAt, error);
     }
   }
 
@@ -113,13 +122,23 @@ export class OpenAiService {
     return this.client;
   }
 
-  private logCall(kind: string, model: string, startedAt: number, usage: TokenUsage, outcome = 'ok'): void {
+  // One log line and the metrics of every upstream call.
+  private recordCall(kind: string, model: string, context: CallContext, startedAt: number, usage: TokenUsage, outcome = 'ok'): void {
+    const seconds = (performance.now() - startedAt) / 1000;
+    this.metrics.observeAiCall({ model, transport: context.transport, kind, outcome, seconds });
+    if (kind === 'embedding') {
+      this.metrics.countTokens(model, 'embedding', usage.totalTokens);
+    } else {
+      this.metrics.countTokens(model, 'prompt', usage.promptTokens);
+      this.metrics.countTokens(model, 'completion', usage.completionTokens);
+    }
     this.logger.log({
       msg: 'ai call',
+      ...context,
       kind,
       model,
       outcome,
-      latencyMs: Math.round(performance.now() - startedAt),
+      latencyMs: Math.round(seconds * 1000),
       promptTokens: usage.promptTokens,
       completionTokens: usage.completionTokens,
       totalTokens: usage.totalTokens,
@@ -127,11 +146,14 @@ export class OpenAiService {
     });
   }
 
-  private failed(kind: string, model: string, startedAt: number, error: unknown, partialText = '') {
+  private failed(kind: string, model: string, context: CallContext, startedAt: number, error: unknown, partialText = '') {
     const elapsedMs = performance.now() - startedAt;
     const mapped = mapLlmError(error, { elapsedMs, timeoutMs: this.timeoutMs });
+    this.metrics.countUpstreamError(mapped.code);
+    this.metrics.observeAiCall({ model, transport: context.transport, kind, outcome: 'error', seconds: elapsedMs / 1000 });
     this.logger.warn({
       msg: 'ai call failed',
+      ...context,
       kind,
       model,
       outcome: 'error',

@@ -12,6 +12,7 @@ import {
 import type { Namespace, Socket } from 'socket.io';
 import type { AuthUser } from '../../auth/auth-user';
 import { TokenService } from '../../auth/token.service';
+import { MetricsService } from '../../metrics/metrics.service';
 import { AI_NAMESPACE, CHAT_EVENTS } from '../ai.constants';
 import { ChatStreamService } from './chat-stream.service';
 
@@ -31,6 +32,7 @@ export class AiGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayD
   constructor(
     private readonly tokens: TokenService,
     private readonly streams: ChatStreamService,
+    private readonly metrics: MetricsService,
   ) {}
 
   // Runs before the connection is accepted: a socket without a valid access token never reaches a handler.
@@ -51,10 +53,12 @@ export class AiGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayD
   handleConnection(socket: AuthedSocket): void {
     // One room per user: reaches all of a user's tabs on every instance through the Redis adapter.
     void socket.join(userRoom(socket.data.user.id));
+    this.metrics.socketConnected();
     this.logger.debug({ msg: 'socket connected', socketId: socket.id, userId: socket.data.user.id });
   }
 
   handleDisconnect(socket: AuthedSocket): void {
+    this.metrics.socketDisconnected();
     this.streams.stop(socket.id, 'disconnect');
   }
 

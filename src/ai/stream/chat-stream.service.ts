@@ -1,8 +1,10 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { AppError } from '../../common/errors/app-error';
 import { toClientError } from '../../common/errors/to-app-error';
 import { validateDto } from '../../common/validation/validate-dto';
 import { AppConfigService } from '../../config/app-config.service';
+import { MetricsService } from '../../metrics/metrics.service';
 import { RateLimitService } from '../../rate-limit/rate-limit.service';
 import { CHAT_EVENTS } from '../ai.constants';
 import { ChatTurn, TurnOutcome } from '../chat/chat-turn.types';
@@ -32,6 +34,7 @@ export class ChatStreamService implements BeforeApplicationShutdown {
     private readonly llm: OpenAiService,
     private readonly rateLimits: RateLimitService,
     private readonly config: AppConfigService,
+    private readonly metrics: MetricsService,
   ) {}
 
   get activeCount(): number {
@@ -48,7 +51,11 @@ export class ChatStreamService implements BeforeApplicationShutdown {
     // Registered before the first await, so a second chat:start during pre-flight is refused.
     const stream: ActiveStream = { controller: new AbortController(), done: Promise.resolve() };
     this.active.set(client.id, stream);
-    stream.done = this.run(client, userId, payload, stream).finally(() => this.active.delete(client.id));
+    this.metrics.streamStarted();
+    stream.done = this.run(client, userId, payload, stream).finally(() => {
+      this.active.delete(client.id);
+      this.metrics.streamEnded();
+    });
     return stream.done;
   }
 
@@ -83,13 +90,14 @@ export class ChatStreamService implements BeforeApplicationShutdown {
     try {
       const dto = await validateDto(StreamChatDto, payload);
       await this.rateLimits.assertAllowed('ai', userId);
-      turn = await this.chat.beginTurn(userId, dto);
+      // Each stream gets its own id, so its log lines correlate like an HTTP request's.
+      turn = await this.chat.beginTurn(userId, dto, { transport: 'ws', requestId: randomUUID() });
       const { conversationId } = turn;
       if (turn.isNewConversation) client.emit(CHAT_EVENTS.conversation, { conversationId });
       client.emit(CHAT_EVENTS.userMessage, { messageId: turn.userMessage.id, content: turn.userMessage.content, conversationId });
 
       let end: Extract<StreamEvent, { type: 'end' }> | undefined;
-      for await (const event of this.llm.streamCompletion(turn.llmMessages, turn.options, stream.controller.signal)) {
+      for await (const event of this.llm.streamCompletion(turn.llmMessages, turn.options, turn.context, stream.controller.signal)) {
         if (event.type === 'delta') {
           text += event.content;
           client.emit(CHAT_EVENTS.message, { content: event.content, conversationId });
