@@ -1,9 +1,11 @@
 import { createApp } from './app.setup';
 import { loadEnvOrExit } from './config/load-env';
+import { handleShutdownSignals } from './lifecycle/graceful-shutdown';
 
 async function bootstrap(): Promise<void> {
   const env = loadEnvOrExit();
   const app = await createApp(env);
+  handleShutdownSignals(app, env.SHUTDOWN_GRACE_MS);
   await app.listen(env.PORT);
 }
 

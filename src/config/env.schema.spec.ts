@@ -50,6 +50,11 @@ describe(validateEnv.name, () => {
     expect(env.JWT_SECRET_GENERATED).toBe(false);
   });
 
+  it('reads LOG_PRETTY=false as false', () => {
+    expect(validateEnv({ LOG_PRETTY: 'false' }).LOG_PRETTY).toBe(false);
+    expect(validateEnv({ LOG_PRETTY: 'true' }).LOG_PRETTY).toBe(true);
+  });
+
   it.each([
     ['PORT', 'abc'],
     ['PORT', '70000'],

@@ -4,6 +4,7 @@ import { AppError } from '../../common/errors/app-error';
 import { toClientError } from '../../common/errors/to-app-error';
 import { validateDto } from '../../common/validation/validate-dto';
 import { AppConfigService } from '../../config/app-config.service';
+import { ShutdownState } from '../../lifecycle/shutdown-state.service';
 import { MetricsService } from '../../metrics/metrics.service';
 import { RateLimitService } from '../../rate-limit/rate-limit.service';
 import { CHAT_EVENTS } from '../ai.constants';
@@ -27,7 +28,6 @@ interface ActiveStream {
 export class ChatStreamService implements BeforeApplicationShutdown {
   private readonly logger = new Logger(ChatStreamService.name);
   private readonly active = new Map<string, ActiveStream>();
-  private isShuttingDown = false;
 
   constructor(
     private readonly chat: ChatService,
@@ -35,6 +35,7 @@ export class ChatStreamService implements BeforeApplicationShutdown {
     private readonly rateLimits: RateLimitService,
     private readonly config: AppConfigService,
     private readonly metrics: MetricsService,
+    private readonly shutdown: ShutdownState,
   ) {}
 
   get activeCount(): number {
@@ -45,7 +46,7 @@ export class ChatStreamService implements BeforeApplicationShutdown {
     if (this.active.has(client.id)) {
       return this.emitError(client, new AppError('STREAM_IN_PROGRESS', 'A stream is already running on this connection'));
     }
-    if (this.isShuttingDown) {
+    if (this.shutdown.isShuttingDown) {
       return this.emitError(client, new AppError('SHUTTING_DOWN', 'The server is restarting; retry in a moment'));
     }
     // Registered before the first await, so a second chat:start during pre-flight is refused.
@@ -69,7 +70,6 @@ export class ChatStreamService implements BeforeApplicationShutdown {
 
   // Stop taking streams, give running ones the grace period, then abort and store what remains.
   async beforeApplicationShutdown(): Promise<void> {
-    this.isShuttingDown = true;
     if (this.active.size === 0) return;
     const finished = Promise.all([...this.active.values()].map((s) => s.done));
     const graceMs = this.config.get('SHUTDOWN_GRACE_MS');
