@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { Env } from './env.schema';
+import { Env, runsApiRole, runsWorkerRole } from './env.schema';
 
 // Typed access to the validated configuration; the only way the rest of the code reads it.
 @Injectable()
@@ -20,10 +20,10 @@ export class AppConfigService {
   }
 
   get runsApi(): boolean {
-    return this.get('PROCESS_ROLE') !== 'worker';
+    return runsApiRole(this.get('PROCESS_ROLE'));
   }
 
   get runsWorker(): boolean {
-    return this.get('PROCESS_ROLE') !== 'api';
+    return runsWorkerRole(this.get('PROCESS_ROLE'));
   }
 }

@@ -113,6 +113,11 @@ export class EnvironmentVariables {
   @IsInt() @Min(1) @Max(100)
   AI_QUEUE_CONCURRENCY: number = 5;
 
+  // First retry delay of a failed AI job; Bull doubles it for each further attempt (exponential
+  // back-off). Tests set it low to exercise retries quickly.
+  @IsInt() @Min(0) @Max(3_600_000)
+  AI_JOB_BACKOFF_MS: number = 2_000;
+
   @IsString() @MinLength(1)
   CORS_ORIGIN: string = 'http://localhost:5173';
 
@@ -144,6 +149,11 @@ export class EnvironmentVariables {
   @IsInt() @Min(0)
   SHUTDOWN_GRACE_MS: number = 10_000;
 }
+
+// Which halves of the service a process runs: `api` serves HTTP and the socket gateway and only
+// enqueues jobs; `worker` processes jobs and serves health and metrics only; `all` does both.
+export const runsApiRole = (role: ProcessRole): boolean => role !== 'worker';
+export const runsWorkerRole = (role: ProcessRole): boolean => role !== 'api';
 
 export type Env = Omit<EnvironmentVariables, 'JWT_SECRET'> & {
   JWT_SECRET: string;
