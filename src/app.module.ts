@@ -1,22 +1,28 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AiModule } from './ai/ai.module';
+import { AiJobsModule } from './ai/jobs/ai-jobs.module';
 import { AiStreamModule } from './ai/stream/ai-stream.module';
 import { AuthModule } from './auth/auth.module';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
 import { AppConfigModule } from './config/config.module';
-import { Env } from './config/env.schema';
+import { Env, runsApiRole, runsWorkerRole } from './config/env.schema';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PrismaModule } from './prisma/prisma.module';
+import { QueueModule } from './queue/queue.module';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RedisModule } from './redis/redis.module';
 
 @Module({})
 export class AppModule {
+  // PROCESS_ROLE picks the modules: a worker processes jobs and serves health and metrics only, so it has no
+  // auth, AI routes or socket gateway; an api instance enqueues but never processes.
   static forRoot(env: Env): DynamicModule {
+    const runsApi = runsApiRole(env.PROCESS_ROLE);
+    const runsWorker = runsWorkerRole(env.PROCESS_ROLE);
     return {
       module: AppModule,
       imports: [
@@ -25,17 +31,18 @@ export class AppModule {
         MetricsModule,
         PrismaModule,
         RedisModule,
-        RateLimitModule,
-        AuthModule,
-        AiModule,
-        AiStreamModule,
+        QueueModule,
         HealthModule,
+        AiJobsModule.forRoot({ runsApi, runsWorker }),
+        ...(runsApi ? [RateLimitModule, AuthModule, AiModule, AiStreamModule] : []),
       ],
-      providers: [
-        // Order matters: authenticate first, so per-user rate limits see the user.
-        { provide: APP_GUARD, useClass: JwtAuthGuard },
-        { provide: APP_GUARD, useExisting: RateLimitGuard },
-      ],
+      providers: runsApi
+        ? [
+            // Order matters: authenticate first, so per-user rate limits see the user.
+            { provide: APP_GUARD, useClass: JwtAuthGuard },
+            { provide: APP_GUARD, useExisting: RateLimitGuard },
+          ]
+        : [],
     };
   }
 }

@@ -47,10 +47,13 @@ export async function configureApp(app: NestExpressApplication): Promise<void> {
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
   app.enableShutdownHooks();
-  const wsAdapter = new RedisIoAdapter(app, config);
-  await wsAdapter.connectToRedis();
-  app.useWebSocketAdapter(wsAdapter);
-  setUpSwagger(app);
+  // A worker (PROCESS_ROLE=worker) has no gateway and no API to document.
+  if (config.runsApi) {
+    const wsAdapter = new RedisIoAdapter(app, config);
+    await wsAdapter.connectToRedis();
+    app.useWebSocketAdapter(wsAdapter);
+    setUpSwagger(app);
+  }
 }
 
 function setUpSwagger(app: INestApplication): void {

@@ -1,0 +1,57 @@
+import { InjectQueue } from '@nestjs/bull';
+import { Injectable } from '@nestjs/common';
+import type { Queue } from 'bull';
+import { randomUUID } from 'node:crypto';
+import { NotFoundError } from '../../common/errors/app-error';
+import { AppConfigService } from '../../config/app-config.service';
+import { UsersService } from '../../users/users.service';
+import { AI_TASKS_QUEUE, GENERATE_COMPLETION_JOB, GENERATE_EMBEDDINGS_JOB } from '../ai.constants';
+import { ConversationService } from '../conversations/conversation.service';
+import { JobQueuedResponseDto, JobStatusResponseDto } from '../dto/ai-job.dto';
+import { ChatRequestDto } from '../dto/chat-request.dto';
+import { EmbeddingRequestDto } from '../dto/embedding.dto';
+import { mapJobStatus } from './ai-job.mapper';
+import { AI_JOB_ATTEMPTS, AI_JOB_KEEP_COMPLETED, AI_JOB_KEEP_FAILED } from './ai-jobs.constants';
+import { AiTaskJobData, AiTaskJobName, AiTaskJobs } from './ai-task-job.types';
+
+// The producer: the only caller of queue.add. It refuses what would fail anyway (used-up budget,
+// someone else's conversation) before a job exists; the processor checks both again when it runs.
+@Injectable()
+export class AiJobsService {
+  constructor(
+    @InjectQueue(AI_TASKS_QUEUE) private readonly queue: Queue<AiTaskJobData>,
+    private readonly config: AppConfigService,
+    private readonly users: UsersService,
+    private readonly conversations: ConversationService,
+  ) {}
+
+  async queueCompletion(userId: string, dto: ChatRequestDto): Promise<JobQueuedResponseDto> {
+    await this.users.assertWithinTokenBudget(userId);
+    if (dto.conversationId) await this.conversations.assertOwnedBy(dto.conversationId, userId);
+    return this.enqueue(GENERATE_COMPLETION_JOB, { ...dto, userId });
+  }
+
+  async queueEmbeddings(userId: string, dto: EmbeddingRequestDto): Promise<JobQueuedResponseDto> {
+    await this.users.assertWithinTokenBudget(userId);
+    return this.enqueue(GENERATE_EMBEDDINGS_JOB, { ...dto, userId });
+  }
+
+  async getJobStatus(jobId: string, userId: string): Promise<JobStatusResponseDto> {
+    const job = await this.queue.getJob(jobId);
+    // Another user's job reads as missing, like every other resource of theirs.
+    if (!job || job.data.userId !== userId) throw new NotFoundError('Job');
+    return mapJobStatus(job, await job.getState());
+  }
+
+  private async enqueue<N extends AiTaskJobName>(name: N, data: AiTaskJobs[N]['data']): Promise<JobQueuedResponseDto> {
+    const job = await this.queue.add(name, data, {
+      // Random ids: not guessable, and unique across Redis resets (they key the idempotent writes).
+      jobId: randomUUID(),
+      attempts: AI_JOB_ATTEMPTS,
+      backoff: { type: 'exponential', delay: this.config.get('AI_JOB_BACKOFF_MS') },
+      removeOnComplete: AI_JOB_KEEP_COMPLETED,
+      removeOnFail: AI_JOB_KEEP_FAILED,
+    });
+    return { jobId: String(job.id), status: 'queued' };
+  }
+}

@@ -1,0 +1,90 @@
+import { InjectQueue } from '@nestjs/bull';
+import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import type { Job, Queue } from 'bull';
+import { AppError } from '../../common/errors/app-error';
+import { validateDto } from '../../common/validation/validate-dto';
+import { AppConfigService } from '../../config/app-config.service';
+import { AI_TASKS_QUEUE, GENERATE_COMPLETION_JOB, GENERATE_EMBEDDINGS_JOB } from '../ai.constants';
+import { ChatService } from '../chat/chat.service';
+import { EmbeddingService } from '../chat/embedding.service';
+import { ChatRequestDto } from '../dto/chat-request.dto';
+import { ChatResponseDto } from '../dto/chat-response.dto';
+import { EmbeddingRequestDto, EmbeddingResponseDto } from '../dto/embedding.dto';
+import { AiTaskJobData, AiTaskJobName, AiTaskJobResult, AiTaskJobs, CompletionJobData, EmbeddingsJobData, turnRequestOf } from './ai-task-job.types';
+import { classifyJobFailure } from './job-failure';
+
+// Every job name goes through this one Bull handler. Not `@Process()` methods: decorators cannot
+// read AI_QUEUE_CONCURRENCY, and Bull adds up the concurrency of named handlers, while the setting
+// means "AI calls one worker runs at once". Provided only in the worker and `all` roles.
+const ANY_JOB = '*';
+
+type Handlers = { [N in AiTaskJobName]: (job: Job<AiTaskJobs[N]['data']>) => Promise<AiTaskJobs[N]['result']> };
+
+@Injectable()
+export class AiTasksProcessor implements OnModuleInit, BeforeApplicationShutdown {
+  private readonly logger = new Logger(AiTasksProcessor.name);
+  private readonly handlers: Handlers = {
+    [GENERATE_COMPLETION_JOB]: (job) => this.generateCompletion(job),
+    [GENERATE_EMBEDDINGS_JOB]: (job) => this.generateEmbeddings(job),
+  };
+
+  constructor(
+    @InjectQueue(AI_TASKS_QUEUE) private readonly queue: Queue<AiTaskJobData>,
+    private readonly config: AppConfigService,
+    private readonly chat: ChatService,
+    private readonly embeddings: EmbeddingService,
+  ) {}
+
+  onModuleInit(): void {
+    // Settles only when the queue closes; failures to start are reported, not thrown at boot.
+    this.queue
+      .process(ANY_JOB, this.config.get('AI_QUEUE_CONCURRENCY'), (job: Job<AiTaskJobData>) => this.run(job))
+      .catch((error: unknown) => this.logger.error({ err: error }, 'ai-tasks processing stopped'));
+  }
+
+  // Stop taking jobs and let the running ones finish while PostgreSQL is still connected (Prisma
+  // disconnects in onApplicationShutdown, where @nestjs/bull would otherwise close the queue).
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.queue.close();
+  }
+
+  private async generateCompletion(job: Job<CompletionJobData>): Promise<ChatResponseDto> {
+    const { userId, ...body } = job.data;
+    const dto = await validateDto(ChatRequestDto, body);
+    await job.progress(10);
+    const result = await this.chat.sendMessage(userId, dto, turnRequestOf(job.id));
+    await job.progress(100);
+    return result;
+  }
+
+  private async generateEmbeddings(job: Job<EmbeddingsJobData>): Promise<EmbeddingResponseDto> {
+    const { userId, ...body } = job.data;
+    const dto = await validateDto(EmbeddingRequestDto, body);
+    await job.progress(10);
+    const result = await this.embeddings.createEmbedding(userId, dto, turnRequestOf(job.id));
+    await job.progress(100);
+    return result;
+  }
+
+  // A permanent failure is discarded (no further attempts); anything else is thrown for Bull to
+  // retry with back-off. Either way the job's failedReason gets a client-safe message.
+  private async run(job: Job<AiTaskJobData>): Promise<AiTaskJobResult> {
+    try {
+      return await this.dispatch(job);
+    } catch (error) {
+      const { reason, isPermanent } = classifyJobFailure(error);
+      if (isPermanent) await job.discard();
+      const context = { jobId: job.id, job: job.name, attempt: job.attemptsMade + 1, isPermanent };
+      if (error instanceof AppError) this.logger.warn({ ...context, code: error.code, details: error.details }, `job failed: ${reason}`);
+      else this.logger.error({ ...context, err: error }, 'job failed');
+      throw new Error(reason);
+    }
+  }
+
+  private dispatch(job: Job<AiTaskJobData>): Promise<AiTaskJobResult> {
+    if (!Object.hasOwn(this.handlers, job.name)) throw new AppError('VALIDATION_FAILED', `Unknown job ${job.name}`);
+    if (typeof job.data?.userId !== 'string') throw new AppError('VALIDATION_FAILED', 'Job data has no userId');
+    const handler = this.handlers[job.name as AiTaskJobName] as (job: Job<AiTaskJobData>) => Promise<AiTaskJobResult>;
+    return handler(job);
+  }
+}
