@@ -11,6 +11,7 @@ import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PrismaModule } from './prisma/prisma.module';
+import { QueueDashboardModule } from './queue/queue-dashboard.module';
 import { QueueModule } from './queue/queue.module';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
@@ -19,10 +20,11 @@ import { RedisModule } from './redis/redis.module';
 @Module({})
 export class AppModule {
   // PROCESS_ROLE picks the modules: a worker processes jobs and serves health and metrics only, so it has no
-  // auth, AI routes or socket gateway; an api instance enqueues but never processes.
+  // auth, AI routes, socket gateway or dashboard; an api instance enqueues but never processes.
   static forRoot(env: Env): DynamicModule {
     const runsApi = runsApiRole(env.PROCESS_ROLE);
     const runsWorker = runsWorkerRole(env.PROCESS_ROLE);
+    const hasDashboard = runsApi && Boolean(env.BULL_BOARD_USER && env.BULL_BOARD_PASSWORD);
     return {
       module: AppModule,
       imports: [
@@ -35,6 +37,7 @@ export class AppModule {
         HealthModule,
         AiJobsModule.forRoot({ runsApi, runsWorker }),
         ...(runsApi ? [RateLimitModule, AuthModule, AiModule, AiStreamModule] : []),
+        ...(hasDashboard ? [QueueDashboardModule] : []),
       ],
       providers: runsApi
         ? [

@@ -14,6 +14,7 @@ import { AppConfigService } from './config/app-config.service';
 import { Env } from './config/env.schema';
 import { httpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { MetricsService } from './metrics/metrics.service';
+import { QUEUE_DASHBOARD_ROUTE } from './queue/queue.constants';
 import { RedisIoAdapter } from './redis/redis-io.adapter';
 
 export const API_PREFIX = 'api/v1';
@@ -40,7 +41,8 @@ export async function configureApp(app: NestExpressApplication): Promise<void> {
   app.use(helmet());
   app.enableCors({ origin: corsOrigins(config.get('CORS_ORIGIN')), credentials: true });
   app.useBodyParser('json', { limit: config.get('BODY_LIMIT') });
-  app.setGlobalPrefix(API_PREFIX, { exclude: ['metrics'] });
+  // The Bull dashboard (when configured) lives at exactly /admin/queues, like /metrics outside the API prefix.
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['metrics', QUEUE_DASHBOARD_ROUTE] });
   // Lets validators read configured limits; process-wide, so the latest app's settings apply.
   const limits = app.get(MaxFromConfigConstraint);
   useContainer({ get: (cls: unknown) => (cls === MaxFromConfigConstraint ? limits : undefined) }, { fallback: true });
