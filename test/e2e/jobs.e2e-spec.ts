@@ -154,16 +154,16 @@ describe('Background jobs /api/v1/ai/jobs (e2e)', () => {
       const user = await registerUser(t);
       // Stops the worker from taking the job until the budget is gone.
       await queue.pause(true);
+      let jobId: string;
       try {
-        const queued = await enqueue(user, 'completion', { message: 'late' }).expect(202);
+        jobId = (await enqueue(user, 'completion', { message: 'late' }).expect(202)).body.jobId;
         await t.prisma.user.update({ where: { id: user.id }, data: { tokenLimit: 10, totalTokensUsed: 10 } });
-        await queue.resume(true);
-        const status = await waitForState(t, user, queued.body.jobId, 'failed');
-        expect(status.failedReason).toBe('Token limit exceeded');
-        expect((await queue.getJob(queued.body.jobId))!.attemptsMade).toBe(1);
       } finally {
         await queue.resume(true);
       }
+      const status = await waitForState(t, user, jobId, 'failed');
+      expect(status.failedReason).toBe('Token limit exceeded');
+      expect((await queue.getJob(jobId))!.attemptsMade).toBe(1);
       expect(fake.chatRequests()).toHaveLength(0);
     });
   });
@@ -391,5 +391,39 @@ describe('PROCESS_ROLE api + worker (e2e)', () => {
     expect(await job.getState()).toBe('completed');
     expect(job.returnvalue).toMatchObject({ content: 'finished during shutdown' });
     expect(await queueOf(api).getWorkers()).toEqual([]);
+  });
+});
+
+describe('job routes and the per-user AI rate limit (e2e)', () => {
+  let fake: FakeOpenAi;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    fake = await startFakeOpenAi();
+    t = await startTestApp({ OPENAI_BASE_URL: fake.baseUrl, AI_RATE_LIMIT: '3' });
+  });
+  afterAll(async () => {
+    await t.close();
+    await fake.close();
+  });
+
+  it('counts enqueues in the same per-user window as POST /chat, and status polling not at all', async () => {
+    const user = await registerUser(t);
+    const other = await registerUser(t);
+    await t.http.post('/api/v1/ai/chat').set(user.auth).send({ message: 'one' }).expect(201);
+    const queued = await t.http.post('/api/v1/ai/jobs/completion').set(user.auth).send({ message: 'two' }).expect(202);
+    await t.http.post('/api/v1/ai/jobs/embeddings').set(user.auth).send({ text: 'three' }).expect(202);
+    const refused = await t.http.post('/api/v1/ai/jobs/completion').set(user.auth).send({ message: 'four' }).expect(429);
+    expect(refused.body).toEqual({ statusCode: 429, message: 'Too many requests', error: 'Too Many Requests' });
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    await t.http.post('/api/v1/ai/jobs/embeddings').set(user.auth).send({ text: 'five' }).expect(429);
+    for (let i = 0; i < 5; i++) await t.http.get(`/api/v1/ai/jobs/${queued.body.jobId}`).set(user.auth).expect(200);
+    await t.http.post('/api/v1/ai/jobs/embeddings').set(other.auth).send({ text: 'fine' }).expect(202);
+    // Let the queued jobs finish before the app closes.
+    await waitForState(t, user, queued.body.jobId, 'completed');
+    await eventually(async () => {
+      const counts = await queueOf(t).getJobCounts();
+      return counts.waiting + counts.active + counts.delayed === 0;
+    });
   });
 });

@@ -40,7 +40,12 @@ export class AiJobsService {
     const job = await this.queue.getJob(jobId);
     // Another user's job reads as missing, like every other resource of theirs.
     if (!job || job.data.userId !== userId) throw new NotFoundError('Job');
-    return mapJobStatus(job, await job.getState());
+    const state = await job.getState();
+    // The job may have finished between the two reads: read it again so that a finished state
+    // always comes with its result or failedReason.
+    const isFinished = state === 'completed' || state === 'failed';
+    const current = isFinished ? ((await this.queue.getJob(jobId)) ?? job) : job;
+    return mapJobStatus(current, state);
   }
 
   private async enqueue<N extends AiTaskJobName>(name: N, data: AiTaskJobs[N]['data']): Promise<JobQueuedResponseDto> {
