@@ -308,6 +308,8 @@ describe('PROCESS_ROLE api + worker (e2e)', () => {
   // Both instances share Redis, the database and the queue's key prefix, as in a deployment.
   const shared = () => ({ REDIS_PREFIX: `roles${randomBytes(3).toString('hex')}`, OPENAI_BASE_URL: fake.baseUrl, AI_JOB_BACKOFF_MS: '10' });
   let env: Record<string, string>;
+  const startWorker = async () =>
+    (worker ??= await startTestApp({ ...env, PROCESS_ROLE: 'worker', AI_QUEUE_CONCURRENCY: '2', BULL_BOARD_USER: BOARD.user, BULL_BOARD_PASSWORD: BOARD.password }));
 
   beforeAll(async () => {
     fake = await startFakeOpenAi();
@@ -330,7 +332,7 @@ describe('PROCESS_ROLE api + worker (e2e)', () => {
     expect(await apiQueue.getWorkers()).toEqual([]);
     expect(await (await apiQueue.getJob(queued.body.jobId))!.getState()).toBe('waiting');
 
-    worker = await startTestApp({ ...env, PROCESS_ROLE: 'worker', AI_QUEUE_CONCURRENCY: '2', BULL_BOARD_USER: BOARD.user, BULL_BOARD_PASSWORD: BOARD.password });
+    await startWorker();
     const status = await waitForState(api, user, queued.body.jobId, 'completed');
     expect(status.result).toMatchObject({ content: 'From the worker.', tokens: 6 });
     expect(await apiQueue.getWorkers()).toHaveLength(1);
@@ -342,7 +344,7 @@ describe('PROCESS_ROLE api + worker (e2e)', () => {
   });
 
   it('the worker runs at most AI_QUEUE_CONCURRENCY jobs at once, whatever their names', async () => {
-    expect(worker).toBeDefined();
+    await startWorker();
     const user = await registerUser(api);
     fake.setDefault({ delayMs: 150 });
     const bodies = [
@@ -362,9 +364,10 @@ describe('PROCESS_ROLE api + worker (e2e)', () => {
   });
 
   it('the worker serves health and metrics only: no API, auth, docs, socket gateway or dashboard', async () => {
-    const w = worker!;
+    const w = await startWorker();
     await w.http.get('/api/v1/health').expect(200);
-    await w.http.get('/metrics').expect(200);
+    const metrics = await w.http.get('/metrics').expect(200);
+    expect(metrics.text).toMatch(/^ai_queue_jobs\{queue="ai-tasks",state="waiting"[^}]*\} \d+$/m);
     await w.http.post('/api/v1/auth/register').send({ email: 'w@example.com', password: 'long enough password' }).expect(404);
     await w.http.post('/api/v1/ai/chat').send({ message: 'hi' }).expect(404);
     await w.http.post('/api/v1/ai/jobs/completion').send({ message: 'hi' }).expect(404);
@@ -380,7 +383,7 @@ describe('PROCESS_ROLE api + worker (e2e)', () => {
   });
 
   it('closing the worker lets its running job finish first', async () => {
-    const w = worker!;
+    const w = await startWorker();
     const user = await registerUser(api);
     fake.enqueue({ delayMs: 300, content: 'finished during shutdown' });
     const queued = await api.http.post('/api/v1/ai/jobs/completion').set(user.auth).send({ message: 'slow' }).expect(202);

@@ -1,6 +1,7 @@
 import { BullModule, InjectQueue } from '@nestjs/bull';
 import { DynamicModule, Logger, Module, OnModuleInit } from '@nestjs/common';
 import type { Queue } from 'bull';
+import { MetricsService } from '../../metrics/metrics.service';
 import { UsersModule } from '../../users/users.module';
 import { AiCoreModule } from '../ai-core.module';
 import { AI_TASKS_QUEUE } from '../ai.constants';
@@ -19,7 +20,10 @@ export interface AiJobsRoles {
 export class AiJobsModule implements OnModuleInit {
   private readonly logger = new Logger('AiTasksQueue');
 
-  constructor(@InjectQueue(AI_TASKS_QUEUE) private readonly queue: Queue) {}
+  constructor(
+    @InjectQueue(AI_TASKS_QUEUE) private readonly queue: Queue,
+    private readonly metrics: MetricsService,
+  ) {}
 
   static forRoot({ runsApi, runsWorker }: AiJobsRoles): DynamicModule {
     return {
@@ -33,5 +37,7 @@ export class AiJobsModule implements OnModuleInit {
   onModuleInit(): void {
     // Bull reports Redis trouble as 'error' events; they must not go unhandled. Bull reconnects itself.
     this.queue.on('error', (error) => this.logger.warn({ err: error }, 'ai-tasks queue error'));
+    // Queue depth by state at scrape time (ai_queue_jobs), in every role: it scales the workers.
+    this.metrics.registerQueueDepth(AI_TASKS_QUEUE, async () => ({ ...(await this.queue.getJobCounts()) }));
   }
 }
