@@ -7,7 +7,9 @@ import { AuthModule } from './auth/auth.module';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
 import { AppConfigModule } from './config/config.module';
 import { Env, runsApiRole, runsWorkerRole } from './config/env.schema';
+import { ErrorTrackingModule } from './error-tracking/error-tracking.module';
 import { HealthModule } from './health/health.module';
+import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PrismaModule } from './prisma/prisma.module';
@@ -29,6 +31,8 @@ export class AppModule {
       module: AppModule,
       imports: [
         AppConfigModule.forRoot(env),
+        LifecycleModule,
+        ErrorTrackingModule,
         LoggingModule,
         MetricsModule,
         PrismaModule,

@@ -12,6 +12,9 @@ import { MaxFromConfigConstraint } from './common/validation/config-limit.constr
 import { createValidationPipe } from './common/validation/validation-pipe';
 import { AppConfigService } from './config/app-config.service';
 import { Env } from './config/env.schema';
+import { ErrorReporter } from './error-tracking/error-reporter.service';
+import { refuseWhenClosing } from './lifecycle/refuse-when-closing.middleware';
+import { ShutdownState } from './lifecycle/shutdown-state.service';
 import { httpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { MetricsService } from './metrics/metrics.service';
 import { QUEUE_DASHBOARD_ROUTE } from './queue/queue.constants';
@@ -38,6 +41,7 @@ export async function configureApp(app: NestExpressApplication): Promise<void> {
   }
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
   app.use(httpMetricsMiddleware(app.get(MetricsService)));
+  app.use(refuseWhenClosing(app.get(ShutdownState)));
   app.use(helmet());
   app.enableCors({ origin: corsOrigins(config.get('CORS_ORIGIN')), credentials: true });
   app.useBodyParser('json', { limit: config.get('BODY_LIMIT') });
@@ -47,8 +51,7 @@ export async function configureApp(app: NestExpressApplication): Promise<void> {
   const limits = app.get(MaxFromConfigConstraint);
   useContainer({ get: (cls: unknown) => (cls === MaxFromConfigConstraint ? limits : undefined) }, { fallback: true });
   app.useGlobalPipes(createValidationPipe());
-  app.useGlobalFilters(new AllExceptionsFilter());
-  app.enableShutdownHooks();
+  app.useGlobalFilters(new AllExceptionsFilter(app.get(ErrorReporter)));
   // A worker (PROCESS_ROLE=worker) has no gateway and no API to document.
   if (config.runsApi) {
     const wsAdapter = new RedisIoAdapter(app, config);

@@ -3,6 +3,7 @@ import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@ne
 import type { Job, Queue } from 'bull';
 import { AppError } from '../../common/errors/app-error';
 import { validateDto } from '../../common/validation/validate-dto';
+import { ErrorReporter } from '../../error-tracking/error-reporter.service';
 import { AppConfigService } from '../../config/app-config.service';
 import { AI_TASKS_QUEUE, GENERATE_COMPLETION_JOB, GENERATE_EMBEDDINGS_JOB } from '../ai.constants';
 import { ChatService } from '../chat/chat.service';
@@ -33,6 +34,7 @@ export class AiTasksProcessor implements OnModuleInit, BeforeApplicationShutdown
     private readonly config: AppConfigService,
     private readonly chat: ChatService,
     private readonly embeddings: EmbeddingService,
+    private readonly errors: ErrorReporter,
   ) {}
 
   onModuleInit(): void {
@@ -77,6 +79,10 @@ export class AiTasksProcessor implements OnModuleInit, BeforeApplicationShutdown
       const context = { jobId: job.id, job: job.name, attempt: job.attemptsMade + 1, isPermanent };
       if (error instanceof AppError) this.logger.warn({ ...context, code: error.code, details: error.details }, `job failed: ${reason}`);
       else this.logger.error({ ...context, err: error }, 'job failed');
+      // A job that ends failed (no attempt left) goes to error tracking; retried attempts do not.
+      if (isPermanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+        this.errors.report(error, { jobId: String(job.id), userId: job.data?.userId, transport: 'job' });
+      }
       throw new Error(reason);
     }
   }

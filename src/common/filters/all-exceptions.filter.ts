@@ -1,5 +1,8 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import type { AuthUser } from '../../auth/auth-user';
+import { ErrorReporter } from '../../error-tracking/error-reporter.service';
+import { AppError } from '../errors/app-error';
 import { toClientError } from '../errors/to-app-error';
 
 // Every REST error leaves as `{ statusCode, message, error }`. Server-side failures are logged with
@@ -8,16 +11,20 @@ import { toClientError } from '../errors/to-app-error';
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('ExceptionFilter');
 
+  constructor(private readonly reporter: ErrorReporter) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw exception;
     const response = host.switchToHttp().getResponse<Response>();
-    const request = host.switchToHttp().getRequest<Request>();
+    const request = host.switchToHttp().getRequest<Request & { user?: AuthUser }>();
     const { status, message, error } = toClientError(exception);
     if (status >= 500) {
       this.logger.error(
         { err: exception, requestId: request.id, method: request.method, url: request.originalUrl, status },
         'request failed',
       );
+      // Known upstream or dependency outcomes are metrics, not bugs; everything else is reported.
+      if (!(exception instanceof AppError)) this.reporter.report(exception, { requestId: String(request.id), userId: request.user?.id, transport: 'rest' });
     }
     if (response.headersSent) return;
     response.status(status).json({ statusCode: status, message, error });

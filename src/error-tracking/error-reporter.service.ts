@@ -1,0 +1,55 @@
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import * as Sentry from '@sentry/nestjs';
+import { AppConfigService } from '../config/app-config.service';
+
+export interface ErrorContext {
+  requestId?: string;
+  userId?: string;
+  jobId?: string;
+  transport?: string;
+}
+
+// Sends unexpected errors and failed jobs to Sentry when SENTRY_DSN is set; does nothing otherwise.
+// Only ids travel with an event: no request bodies, headers, message content or keys.
+@Injectable()
+export class ErrorReporter implements OnApplicationShutdown {
+  private readonly isEnabled: boolean;
+
+  constructor(config: AppConfigService) {
+    const dsn = config.get('SENTRY_DSN');
+    this.isEnabled = Boolean(dsn);
+    if (dsn && !Sentry.isInitialized()) {
+      Sentry.init({
+        dsn,
+        environment: config.get('NODE_ENV'),
+        sendDefaultPii: false,
+        // No automatic integrations: they would attach breadcrumbs (console lines, HTTP calls with
+        // their URLs and payloads). Events carry what report() puts in them and nothing else.
+        defaultIntegrations: false,
+        beforeSend: scrubEvent,
+      });
+    }
+  }
+
+  report(error: unknown, context: ErrorContext = {}): void {
+    if (!this.isEnabled) return;
+    Sentry.withScope((scope) => {
+      if (context.userId) scope.setUser({ id: context.userId });
+      for (const key of ['requestId', 'jobId', 'transport'] as const) {
+        if (context[key]) scope.setTag(key, context[key]);
+      }
+      Sentry.captureException(error);
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.isEnabled) await Sentry.flush(2_000);
+  }
+}
+
+function scrubEvent<T extends { request?: unknown; extra?: unknown; breadcrumbs?: unknown }>(event: T): T {
+  delete event.request;
+  delete event.extra;
+  delete event.breadcrumbs;
+  return event;
+}
