@@ -46,8 +46,13 @@ export class AiTasksProcessor implements OnModuleInit, BeforeApplicationShutdown
 
   // Stop taking jobs and let the running ones finish while PostgreSQL is still connected (Prisma
   // disconnects in onApplicationShutdown, where @nestjs/bull would otherwise close the queue).
+  // Past SHUTDOWN_GRACE_MS the close stops waiting: an unfinished job stays active in Redis, Bull
+  // hands it to another worker as stalled, and its idempotency key keeps the retry from counting twice.
   async beforeApplicationShutdown(): Promise<void> {
-    await this.queue.close();
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.config.get('SHUTDOWN_GRACE_MS'))));
+    await Promise.race([this.queue.close(), graceOver.then(() => this.queue.close(true))]);
+    clearTimeout(timer);
   }
 
   private async generateCompletion(job: Job<CompletionJobData>): Promise<ChatResponseDto> {
