@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import OpenAI from 'openai';
+import OpenAI, { APIConnectionTimeoutError } from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { AppConfigService } from '../../config/app-config.service';
 import { MetricsService } from '../../metrics/metrics.service';
@@ -70,6 +70,14 @@ export class OpenAiService {
     let model = options.model;
     let finishReason: string | null = null;
     let upstreamUsage: ChatCompletionChunk['usage'] = null;
+    // The SDK's timeout (and its retries) end when the response headers arrive; an upstream that
+    // then stalls would hold the stream open indefinitely. OPENAI_TIMEOUT_MS without a chunk ends it.
+    const stall = new AbortController();
+    let stallTimer: NodeJS.Timeout | undefined;
+    const armStallTimer = () => {
+      clearTimeout(stallTimer);
+      stallTimer = setTimeout(() => stall.abort(), this.timeoutMs);
+    };
     try {
       const stream = await client.chat.completions.create(
         {
@@ -80,9 +88,11 @@ export class OpenAiService {
           stream: true,
           stream_options: { include_usage: true },
         },
-        { signal },
+        { signal: AbortSignal.any([signal, stall.signal]) },
       );
+      armStallTimer();
       for await (const chunk of stream) {
+        armStallTimer();
         if (chunk.model) model = chunk.model;
         if (chunk.usage) upstreamUsage = chunk.usage;
         const choice = chunk.choices[0];
@@ -94,8 +104,12 @@ export class OpenAiService {
           yield { type: 'delta', content: delta };
         }
       }
+      // The SDK ends the iteration quietly on an abort; a stall must still fail the stream.
+      if (stall.signal.aborted) throw new APIConnectionTimeoutError();
     } catch (error) {
-      if (!signal.aborted) throw this.failed('stream', options.model, context, startedAt, error, text);
+      if (!signal.aborted) throw this.failed('stream', options.model, context, startedAt, stall.signal.aborted ? new APIConnectionTimeoutError() : error, text);
+    } finally {
+      clearTimeout(stallTimer);
     }
     const usage = upstreamUsage && !signal.aborted ? toUsage(upstreamUsage) : estimateUsage(messages, text);
     this.recordCall('stream', model, context, startedAt, usage, signal.aborted ? 'aborted' : 'ok');
