@@ -2,7 +2,7 @@ import { InjectQueue } from '@nestjs/bull';
 import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bull';
 import { randomUUID } from 'node:crypto';
-import { NotFoundError } from '../../common/errors/app-error';
+import { AppError, NotFoundError } from '../../common/errors/app-error';
 import { AppConfigService } from '../../config/app-config.service';
 import { UsersService } from '../../users/users.service';
 import { AI_TASKS_QUEUE, GENERATE_COMPLETION_JOB, GENERATE_EMBEDDINGS_JOB } from '../ai.constants';
@@ -37,6 +37,7 @@ export class AiJobsService {
   }
 
   async getJobStatus(jobId: string, userId: string): Promise<JobStatusResponseDto> {
+    this.assertQueueReachable();
     const job = await this.queue.getJob(jobId);
     // Another user's job reads as missing, like every other resource of theirs.
     if (!job || job.data.userId !== userId) throw new NotFoundError('Job');
@@ -49,6 +50,7 @@ export class AiJobsService {
   }
 
   private async enqueue<N extends AiTaskJobName>(name: N, data: AiTaskJobs[N]['data']): Promise<JobQueuedResponseDto> {
+    this.assertQueueReachable();
     const job = await this.queue.add(name, data, {
       // Random ids: not guessable, and unique across Redis resets (they key the idempotent writes).
       jobId: randomUUID(),
@@ -58,5 +60,11 @@ export class AiJobsService {
       removeOnFail: AI_JOB_KEEP_FAILED,
     });
     return { jobId: String(job.id), status: 'queued' };
+  }
+
+  // Bull's connections queue commands while Redis is away: a status read would hang until Redis is
+  // back, and an add would be sent later, after the caller got an error. Refuse at once instead.
+  private assertQueueReachable(): void {
+    if (this.queue.client.status !== 'ready') throw new AppError('DEPENDENCY_UNAVAILABLE', 'Service temporarily unavailable');
   }
 }
