@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Module, RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfigService } from '../config/app-config.service';
 import { buildLogDestination, buildPinoHttpOptions } from './pino-options';
@@ -9,6 +9,9 @@ import { buildLogDestination, buildPinoHttpOptions } from './pino-options';
       inject: [AppConfigService],
       useFactory: async (config: AppConfigService) => ({
         pinoHttp: [buildPinoHttpOptions(config), await buildLogDestination(config)],
+        // A wildcard Nest recognises: it adds the paths outside the global prefix (/metrics,
+        // /admin/queues) once by itself. nestjs-pino's default route would add them a second time.
+        forRoutes: [{ path: '*splat', method: RequestMethod.ALL }],
       }),
     }),
   ],

@@ -122,7 +122,13 @@ describe('the service as a process (e2e)', () => {
     const aiLine = await eventually(() => lines().find((l) => l.msg === 'ai call' && l.requestId === 'trace-me-123'));
     expect(aiLine).toMatchObject({ userId: registered.user.id, transport: 'rest', model: 'gpt-4', totalTokens: 9, promptTokens: 5, completionTokens: 4, outcome: 'ok', latencyMs: expect.any(Number) });
     const requestLine = await eventually(() => lines().find((l) => l.msg === 'request completed' && l.requestId === 'trace-me-123'));
-    expect(requestLine).toMatchObject({ res: { statusCode: 201 }, responseTime: expect.any(Number) });
+    expect(requestLine).toMatchObject({ userId: registered.user.id, res: { statusCode: 201 }, responseTime: expect.any(Number) });
+    await fetch(`${app.url}/metrics`, { headers: { 'x-request-id': 'scrape-1' } });
+    await eventually(() => lines().some((l) => l.requestId === 'scrape-1'));
+    // Exactly one line per request, also for routes outside the /api/v1 prefix.
+    for (const id of ['trace-me-123', 'scrape-1']) {
+      expect(lines().filter((l) => l.msg === 'request completed' && l.requestId === id)).toHaveLength(1);
+    }
 
     const socket = await connectSocket(app.url, registered.accessToken);
     const events = recordEvents(socket);
