@@ -12,6 +12,10 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
         connectionString: config.get('DATABASE_URL'),
         // Fail fast when PostgreSQL is unreachable instead of queueing requests behind a dead pool.
         connectionTimeoutMillis: 3_000,
+        // A pooled connection cut off without a reset (a network partition) would otherwise leave its
+        // query waiting for minutes; every query of this service takes milliseconds. Matches Prisma's
+        // default 5 s interactive-transaction timeout. The timed-out connection is discarded.
+        query_timeout: 5_000,
         max: 20,
       }),
     });

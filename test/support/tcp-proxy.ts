@@ -5,9 +5,9 @@ import { createServer, Server, Socket, connect } from 'node:net';
 // listens again on the same port. Unlike pg_terminate_backend it gives a real outage window.
 export interface TcpProxy {
   port: number;
-  // Open client connections right now.
-  connections(): number;
   cut(): Promise<void>;
+  // A network partition: connections stay open (and new ones are accepted) but no byte gets through.
+  freeze(): void;
   restore(): Promise<void>;
   close(): Promise<void>;
 }
@@ -16,9 +16,17 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const sockets = new Set<Socket>();
   let server: Server | undefined;
   let port = 0;
+  let isFrozen = false;
+  const frozenPipes: Array<() => void> = [];
 
   const listen = async () => {
     server = createServer((client) => {
+      if (isFrozen) {
+        sockets.add(client);
+        client.on('close', () => sockets.delete(client));
+        client.on('error', () => undefined);
+        return client.pause();
+      }
       const upstream = connect(target.port, target.host);
       for (const socket of [client, upstream]) {
         sockets.add(socket);
@@ -27,6 +35,12 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
         socket.on('error', () => undefined);
       }
       client.pipe(upstream).pipe(client);
+      frozenPipes.push(() => {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        client.pause();
+        upstream.pause();
+      });
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });
@@ -38,6 +52,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   };
 
   const stop = async () => {
+    frozenPipes.length = 0;
     const closing = server ? new Promise((resolve) => server!.close(resolve)) : Promise.resolve();
     server = undefined;
     for (const socket of sockets) socket.destroy();
@@ -49,9 +64,16 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     get port() {
       return port;
     },
-    connections: () => [...sockets].length / 2,
     cut: stop,
-    restore: listen,
+    freeze: () => {
+      isFrozen = true;
+      for (const freezePipe of frozenPipes.splice(0)) freezePipe();
+    },
+    restore: async () => {
+      isFrozen = false;
+      await stop();
+      await listen();
+    },
     close: stop,
   };
 }

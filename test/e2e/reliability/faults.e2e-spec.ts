@@ -166,3 +166,125 @@ describe('Redis outage (e2e)', () => {
     }
   });
 });
+
+describe('PostgreSQL outage (e2e)', () => {
+  const APP_NAME = 'reliability-pg-outage';
+  let fake: FakeOpenAi;
+  let proxy: TcpProxy;
+  let app: AppProcess;
+
+  beforeAll(async () => {
+    fake = await startFakeOpenAi();
+    const direct = new URL(process.env.TEST_DATABASE_URL!);
+    proxy = await startTcpProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
+    const viaProxy = new URL(direct);
+    viaProxy.port = String(proxy.port);
+    viaProxy.searchParams.set('application_name', APP_NAME);
+    app = await startAppProcess({ DATABASE_URL: viaProxy.toString(), OPENAI_BASE_URL: fake.baseUrl });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await proxy?.close();
+    await fake?.close();
+  });
+
+  it('answers 503 at once while PostgreSQL is unreachable, never calls the upstream, and recovers when it is back', async () => {
+    const a = api(app.url);
+    const user = await register(a);
+    const first = await a.call('POST', '/ai/chat', user.token, { message: 'before the outage' });
+    expect(first.status).toBe(201);
+    const socket = await connectSocket(app.url, user.token);
+    const events = recordEvents(socket);
+    try {
+      await proxy.cut();
+      fake.reset();
+
+      const health = await timed(() => a.call('GET', '/health'));
+      expect(health.value).toEqual({ status: 503, body: { statusCode: 503, message: 'Unhealthy: database down', error: 'Service Unavailable' } });
+      expect(health.ms).toBeLessThan(FAST_MS);
+      const calls: Array<[string, string, unknown?]> = [
+        ['GET', '/auth/me'],
+        ['POST', '/ai/chat', { message: 'during the outage' }],
+        ['POST', '/ai/chat', { message: 'during the outage', conversationId: first.body.conversationId }],
+        ['POST', '/ai/embeddings', { text: 'during the outage' }],
+        ['POST', '/ai/jobs/completion', { message: 'during the outage' }],
+        ['GET', '/ai/conversations'],
+        ['GET', `/ai/conversations/${first.body.conversationId}`],
+        ['DELETE', `/ai/conversations/${first.body.conversationId}`],
+        ['GET', '/ai/usage'],
+        ['POST', '/auth/login', { email: 'nobody@example.com', password: 'whatever it is' }],
+      ];
+      for (const [method, path, body] of calls) {
+        const res = await timed(() => a.call(method, path, ['/auth/login'].includes(path) ? undefined : user.token, body));
+        expect([method, path, res.value]).toEqual([method, path, { status: 503, body: unavailable }]);
+        expect(res.ms).toBeLessThan(FAST_MS);
+      }
+      socket.emit('chat:start', { message: 'stream during the outage' });
+      expect(await waitForTerminal(events, FAST_MS)).toEqual({ event: 'chat:error', data: { message: 'Service temporarily unavailable', code: 503 } });
+      expect(fake.requests).toHaveLength(0);
+
+      await proxy.restore();
+      await eventually(async () => (await a.call('GET', '/health')).status === 200, 15_000, 200);
+      expect((await a.call('GET', '/auth/me', user.token)).status).toBe(200);
+      expect((await a.call('POST', '/ai/chat', user.token, { message: 'after the outage', conversationId: first.body.conversationId })).status).toBe(201);
+      events.length = 0;
+      socket.emit('chat:start', { message: 'stream after the outage' });
+      expect((await waitForTerminal(events)).event).toBe('chat:end');
+      const conversation = await a.call('GET', `/ai/conversations/${first.body.conversationId}`, user.token);
+      // The turn of the outage was refused before anything was stored; nothing was lost either.
+      expect(conversation.body.messages.map((m: { content: string }) => m.content)).toEqual([
+        'before the outage',
+        'Echo: before the outage',
+        'after the outage',
+        'Echo: after the outage',
+      ]);
+      expect(app.child.exitCode).toBeNull();
+    } finally {
+      socket.close();
+    }
+  });
+
+  it('answers 503 within 5 s through a network partition (connections open, no byte gets through), and recovers', async () => {
+    const a = api(app.url);
+    const user = await register(a);
+    // Several pooled connections, which the partition then freezes mid-life.
+    await Promise.all(Array.from({ length: 5 }, () => a.call('GET', '/ai/conversations', user.token)));
+    proxy.freeze();
+    try {
+      const results = await Promise.all(Array.from({ length: 3 }, () => timed(() => a.call('GET', '/ai/conversations', user.token))));
+      for (const { value, ms } of results) {
+        expect(value).toEqual({ status: 503, body: unavailable });
+        expect(ms).toBeLessThan(6_500);
+      }
+    } finally {
+      await proxy.restore();
+    }
+    await eventually(async () => (await a.call('GET', '/ai/conversations', user.token)).status === 200, 10_000, 100);
+    expect(app.child.exitCode).toBeNull();
+  });
+
+  it('recovers at once when the server terminates its connections (pg_terminate_backend)', async () => {
+    const a = api(app.url);
+    const user = await register(a);
+    // Several concurrent requests so that the pool holds several connections.
+    await Promise.all(Array.from({ length: 5 }, () => a.call('GET', '/ai/conversations', user.token)));
+    const db = openTestDb();
+    try {
+      const terminated = await db.$queryRaw<Array<{ pid: number }>>`
+        SELECT pid FROM pg_stat_activity
+        WHERE datname = current_database() AND application_name = ${APP_NAME} AND pid <> pg_backend_pid()`;
+      expect(terminated.length).toBeGreaterThan(0);
+      await db.$queryRaw`
+        SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+        WHERE datname = current_database() AND application_name = ${APP_NAME} AND pid <> pg_backend_pid()`;
+      // Dead pooled connections are dropped and replaced: no 500, and service is back at once.
+      const statuses = await Promise.all(Array.from({ length: 10 }, () => a.call('GET', '/ai/conversations', user.token).then((r) => r.status)));
+      expect(statuses.every((s) => s === 200 || s === 503)).toBe(true);
+      await eventually(async () => (await a.call('GET', '/auth/me', user.token)).status === 200, 5_000, 100);
+      expect((await a.call('POST', '/ai/chat', user.token, { message: 'after the terminations' })).status).toBe(201);
+      expect(app.child.exitCode).toBeNull();
+    } finally {
+      await db.$disconnect();
+    }
+  });
+});
