@@ -1,0 +1,169 @@
+// A lean OpenAI-compatible upstream for the benchmark (node: built-ins only).
+//
+// Why not test/support/fake-openai.mjs: that fake records every request (headers and parsed
+// body) forever and builds each SSE chunk with object spreads + JSON.stringify; over a 10-minute
+// run with 1,000-stream bursts it grows without bound and costs ~2x the CPU per chunk, CPU that
+// this 2-core machine takes away from the service under test. This one keeps no history and
+// pre-serialises the constant parts of every chunk, so it stays a near-constant, small load.
+//
+//   POST /v1/chat/completions   SSE (`stream: true`, with usage when stream_options.include_usage)
+//                               or JSON; answers "<tag> t1 t2 ... t<n-1>" where <tag> is the
+//                               first `[word]` of the last message (so each stream's text is
+//                               unique and checkable) and n is the chunk count
+//   GET  /_bench/config         the current profile;  POST /_bench/config  merges a new one
+//   GET  /_bench/stats          requests, streams, chunks written, open connections
+//
+// Profile (flags, env, or POST /_bench/config at run time):
+//   --ttft-ms / FAKE_TTFT_MS          delay before the first content chunk (default 50)
+//   --chunks / FAKE_CHUNKS            content chunks per answer (default 100)
+//   --cadence-ms / FAKE_CADENCE_MS    delay between content chunks (default 10; 0 = back to back)
+//   --chat-delay-ms / FAKE_CHAT_DELAY_MS   latency of a non-streaming completion (default 50)
+//   --port / FAKE_PORT                listen port (default 0 = any free one)
+// Prints one JSON line `{"url": "http://127.0.0.1:<port>/v1", "pid": ...}` on stdout when ready.
+import { createServer } from 'node:http';
+import { answerText } from './lib/answer.mjs';
+
+const args = parseArgs(process.argv.slice(2));
+const num = (flag, env, fallback) => {
+  const raw = args[flag] ?? process.env[env];
+  const value = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`fake-upstream: bad --${flag} ${raw}`);
+  return value;
+};
+
+const profile = {
+  ttftMs: num('ttft-ms', 'FAKE_TTFT_MS', 50),
+  chunks: Math.max(1, Math.floor(num('chunks', 'FAKE_CHUNKS', 100))),
+  cadenceMs: num('cadence-ms', 'FAKE_CADENCE_MS', 10),
+  chatDelayMs: num('chat-delay-ms', 'FAKE_CHAT_DELAY_MS', 50),
+};
+const stats = { requests: 0, streams: 0, completions: 0, chunksWritten: 0, aborted: 0, openConnections: 0 };
+const CREATED = 1_700_000_000;
+const TAG = /\[([A-Za-z0-9_-]{1,40})\]/;
+
+const server = createServer((req, res) => {
+  stats.requests++;
+  const parts = [];
+  req.on('data', (part) => parts.push(part));
+  req.on('end', () => {
+    const path = (req.url ?? '/').split('?')[0];
+    const body = parts.length ? Buffer.concat(parts).toString('utf8') : '';
+    try {
+      if (req.method === 'POST' && path === '/v1/chat/completions') return chat(req, res, JSON.parse(body));
+      if (path === '/_bench/config') {
+        if (req.method === 'POST') Object.assign(profile, sanitize(JSON.parse(body || '{}')));
+        return json(res, 200, profile);
+      }
+      if (path === '/_bench/stats') return json(res, 200, stats);
+      return json(res, 404, { error: { message: `fake-upstream: no route ${req.method} ${path}`, type: 'invalid_request_error' } });
+    } catch (error) {
+      return json(res, 400, { error: { message: `fake-upstream: ${error.message}`, type: 'invalid_request_error' } });
+    }
+  });
+});
+// Longer than any client's keep-alive, so a pooled connection is never closed under a request.
+server.keepAliveTimeout = 120_000;
+server.headersTimeout = 125_000;
+server.on('connection', (socket) => {
+  stats.openConnections++;
+  socket.setNoDelay(true);
+  socket.on('close', () => stats.openConnections--);
+});
+
+function chat(req, res, body) {
+  if (!body || !Array.isArray(body.messages)) return json(res, 400, { error: { message: "'messages' must be an array" } });
+  const last = body.messages.at(-1);
+  const lastText = typeof last?.content === 'string' ? last.content : '';
+  const tag = TAG.exec(lastText)?.[1] ?? 'x';
+  const model = typeof body.model === 'string' ? body.model : 'fake-model';
+  const n = profile.chunks;
+  const promptTokens = body.messages.reduce((sum, m) => sum + 3 + Math.ceil(String(m?.content ?? '').length / 4), 0);
+  const usage = `{"prompt_tokens":${promptTokens},"completion_tokens":${n},"total_tokens":${promptTokens + n}}`;
+
+  if (!body.stream) {
+    stats.completions++;
+    const content = answerText(tag, n);
+    const payload =
+      `{"id":"chatcmpl-bench","object":"chat.completion","created":${CREATED},"model":${JSON.stringify(model)},` +
+      `"system_fingerprint":"fp_bench","choices":[{"index":0,"message":{"role":"assistant","content":${JSON.stringify(content)},"refusal":null},` +
+      `"logprobs":null,"finish_reason":"stop"}],"usage":${usage}}`;
+    const send = () => {
+      if (!res.destroyed) json(res, 200, payload, true);
+    };
+    return profile.chatDelayMs > 0 ? setTimeout(send, profile.chatDelayMs) : send();
+  }
+
+  stats.streams++;
+  const withUsage = Boolean(body.stream_options?.include_usage);
+  const head = `data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":${CREATED},"model":${JSON.stringify(model)},"system_fingerprint":"fp_bench","choices":[`;
+  const tail = withUsage ? `,"usage":null}\n\n` : `}\n\n`;
+  const delta = (text) => `${head}{"index":0,"delta":{"content":${JSON.stringify(text)}},"logprobs":null,"finish_reason":null}]${tail}`;
+  const { ttftMs, cadenceMs } = profile;
+  let gone = false;
+  let timer;
+  res.on('close', () => {
+    if (!res.writableFinished) stats.aborted++;
+    gone = true;
+    clearTimeout(timer);
+  });
+  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-request-id': 'req_bench' });
+  res.write(`${head}{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]${tail}`);
+  let i = 0;
+  const step = () => {
+    if (gone) return;
+    // With cadence 0 every chunk goes out in one tick, as a fast upstream's buffered burst would.
+    do {
+      res.write(delta(i === 0 ? tag : ` t${i}`));
+      stats.chunksWritten++;
+      i++;
+    } while (i < n && cadenceMs === 0);
+    if (i < n) {
+      timer = setTimeout(step, cadenceMs);
+      return;
+    }
+    res.write(`${head}{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]${tail}`);
+    if (withUsage) {
+      res.write(`data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":${CREATED},"model":${JSON.stringify(model)},"system_fingerprint":"fp_bench","choices":[],"usage":${usage}}\n\n`);
+    }
+    res.end('data: [DONE]\n\n');
+  };
+  timer = setTimeout(step, ttftMs);
+}
+
+function json(res, status, payload, isSerialized = false) {
+  const text = isSerialized ? payload : JSON.stringify(payload);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'x-request-id': 'req_bench' });
+  res.end(text);
+}
+
+function sanitize(input) {
+  const out = {};
+  for (const key of ['ttftMs', 'chunks', 'cadenceMs', 'chatDelayMs']) {
+    if (input[key] === undefined) continue;
+    const value = Number(input[key]);
+    if (!Number.isFinite(value) || value < 0) throw new Error(`bad ${key}`);
+    out[key] = key === 'chunks' ? Math.max(1, Math.floor(value)) : value;
+  }
+  return out;
+}
+
+function parseArgs(argv) {
+  const out = {};
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^--([\w-]+)(?:=(.*))?$/.exec(argv[i]);
+    if (!m) continue;
+    out[m[1]] = m[2] ?? argv[++i];
+  }
+  return out;
+}
+
+const isMain = import.meta.url === `file://${process.argv[1]}`;
+if (isMain) {
+  const port = num('port', 'FAKE_PORT', 0);
+  server.listen(port, '127.0.0.1', () => {
+    process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${server.address().port}/v1`, pid: process.pid, profile })}\n`);
+  });
+  const stop = () => server.close(() => process.exit(0)) && server.closeAllConnections();
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}

@@ -1,0 +1,175 @@
+// The load generator's clients. The same code drives both sides of each comparison:
+// - streaming via the service: socket.io-client on namespace /ai (as the guide's client does);
+// - streaming direct: the openai SDK (the library the service itself uses upstream), or with
+//   --direct=sse a plain fetch + SSE line parser;
+// - non-streaming, both sides: fetch (undici, keep-alive) with a JSON body.
+import { performance } from 'node:perf_hooks';
+import OpenAI from 'openai';
+import { io } from 'socket.io-client';
+
+export function connectSocket(baseUrl, token, timeoutMs = 10_000) {
+  const socket = io(`${baseUrl}/ai`, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true, timeout: timeoutMs });
+  attachStreamState(socket);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => (socket.close(), reject(new Error('socket connect timed out'))), timeoutMs);
+    socket.once('connect', () => (clearTimeout(timer), resolve(socket)));
+    socket.once('connect_error', (error) => (clearTimeout(timer), socket.close(), reject(error)));
+  });
+}
+
+export async function connectSockets(baseUrl, tokens, { batch = 100 } = {}) {
+  const sockets = [];
+  for (let i = 0; i < tokens.length; i += batch) {
+    sockets.push(...(await Promise.all(tokens.slice(i, i + batch).map((t) => connectSocket(baseUrl, t)))));
+  }
+  return sockets;
+}
+
+// Persistent listeners per socket; each stream swaps in a fresh state object.
+function attachStreamState(socket) {
+  socket.bench = { state: null, conversationId: undefined };
+  socket.on('chat:conversation', (data) => {
+    socket.bench.conversationId = data.conversationId;
+  });
+  socket.on('chat:message', (data) => {
+    const s = socket.bench.state;
+    if (!s) return;
+    const now = performance.now();
+    if (s.chunks === 0) s.ttft = now - s.t0;
+    s.lastAt = now;
+    s.chunks++;
+    s.text += data.content;
+  });
+  const finish = (event) => (data) => {
+    const s = socket.bench.state;
+    if (!s || s.done) return;
+    s.done = true;
+    s.endEvent = event;
+    s.endData = data;
+    s.endAt = performance.now();
+    clearTimeout(s.timer);
+    s.resolve();
+  };
+  socket.on('chat:end', finish('chat:end'));
+  socket.on('chat:stopped', finish('chat:stopped'));
+  socket.on('chat:error', finish('chat:error'));
+  socket.on('disconnect', finish('disconnect'));
+}
+
+// One streamed turn over the socket. Resolves (never rejects) with timings relative to the emit.
+export function streamViaSocket(socket, { message, expected, timeoutMs = 60_000 }) {
+  return new Promise((resolve) => {
+    const s = { t0: 0, ttft: NaN, lastAt: NaN, endAt: NaN, chunks: 0, text: '', done: false, endEvent: null, endData: null };
+    s.resolve = () => {
+      socket.bench.state = null;
+      const ok = s.endEvent === 'chat:end' && (expected === undefined || s.text === expected);
+      resolve({
+        ok,
+        error: ok ? null : s.endEvent === 'chat:end' ? 'text mismatch' : `${s.endEvent}: ${JSON.stringify(s.endData)}`,
+        ttft: s.ttft,
+        ttlt: s.lastAt - s.t0,
+        total: s.endAt - s.t0,
+        chunks: s.chunks,
+        startedAt: s.t0,
+        endedAt: s.endAt,
+      });
+    };
+    s.timer = setTimeout(() => {
+      if (s.done) return;
+      s.done = true;
+      s.endEvent = 'timeout';
+      s.endAt = performance.now();
+      s.resolve();
+    }, timeoutMs);
+    socket.bench.state = s;
+    s.t0 = performance.now();
+    socket.emit('chat:start', { message, conversationId: socket.bench.conversationId ?? null });
+  });
+}
+
+export function createDirectClient(baseURL) {
+  return new OpenAI({ apiKey: 'sk-bench-direct', baseURL, maxRetries: 0, timeout: 120_000 });
+}
+
+const STREAM_PARAMS = { max_tokens: 4096, temperature: 0.7, stream: true, stream_options: { include_usage: true } };
+
+// One streamed completion straight from the upstream with the openai SDK.
+export async function streamDirectSdk(client, { model, message, expected }) {
+  const t0 = performance.now();
+  let ttft = NaN;
+  let lastAt = NaN;
+  let chunks = 0;
+  let text = '';
+  try {
+    const stream = await client.chat.completions.create({ model, messages: [{ role: 'user', content: message }], ...STREAM_PARAMS });
+    for await (const chunk of stream) {
+      const delta = chunk.choices[0]?.delta?.content;
+      if (delta) {
+        const now = performance.now();
+        if (chunks === 0) ttft = now - t0;
+        lastAt = now;
+        chunks++;
+        text += delta;
+      }
+    }
+    const endAt = performance.now();
+    const ok = expected === undefined || text === expected;
+    return { ok, error: ok ? null : 'text mismatch', ttft, ttlt: lastAt - t0, total: endAt - t0, chunks, startedAt: t0, endedAt: endAt };
+  } catch (error) {
+    return { ok: false, error: String(error?.message ?? error), ttft, ttlt: NaN, total: NaN, chunks, startedAt: t0, endedAt: performance.now() };
+  }
+}
+
+// The same with fetch and a minimal SSE parser (no SDK): `--direct=sse`.
+export async function streamDirectSse(baseURL, { model, message, expected }) {
+  const t0 = performance.now();
+  let ttft = NaN;
+  let lastAt = NaN;
+  let chunks = 0;
+  let text = '';
+  try {
+    const res = await fetch(`${baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench-direct' },
+      body: JSON.stringify({ model, messages: [{ role: 'user', content: message }], ...STREAM_PARAMS }),
+    });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    const decoder = new TextDecoder();
+    let pending = '';
+    for await (const part of res.body) {
+      pending += decoder.decode(part, { stream: true });
+      let cut;
+      while ((cut = pending.indexOf('\n\n')) >= 0) {
+        const event = pending.slice(0, cut);
+        pending = pending.slice(cut + 2);
+        if (!event.startsWith('data: ') || event === 'data: [DONE]') continue;
+        const delta = JSON.parse(event.slice(6)).choices[0]?.delta?.content;
+        if (delta) {
+          const now = performance.now();
+          if (chunks === 0) ttft = now - t0;
+          lastAt = now;
+          chunks++;
+          text += delta;
+        }
+      }
+    }
+    const endAt = performance.now();
+    const ok = expected === undefined || text === expected;
+    return { ok, error: ok ? null : 'text mismatch', ttft, ttlt: lastAt - t0, total: endAt - t0, chunks, startedAt: t0, endedAt: endAt };
+  } catch (error) {
+    return { ok: false, error: String(error?.message ?? error), ttft, ttlt: NaN, total: NaN, chunks, startedAt: t0, endedAt: performance.now() };
+  }
+}
+
+// One JSON POST; resolves with { ok, status, latency, body }.
+export async function postJson(url, body, headers = {}) {
+  const t0 = performance.now();
+  try {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    const json = await res.json();
+    const latency = performance.now() - t0;
+    return { ok: res.ok, status: res.status, latency, body: json, startedAt: t0, endedAt: t0 + latency };
+  } catch (error) {
+    return { ok: false, status: 0, latency: performance.now() - t0, body: null, error: String(error?.message ?? error), startedAt: t0, endedAt: performance.now() };
+  }
+}

@@ -1,0 +1,123 @@
+// A pass-through TCP proxy in front of PostgreSQL that counts what the service sends, by reading
+// the wire protocol (v3): every executed statement ends with one CommandComplete ('C') message
+// whose tag says what ran and how many rows it touched ("INSERT 0 1", "UPDATE 1", "SELECT 10",
+// "BEGIN", "COMMIT"). This is exact, needs no server setting (pg_stat_statements is not loaded
+// on this server, and pg_stat_database counters are flushed lazily, up to 10 s late), and sees
+// only the connections of the service instance pointed at it.
+import net from 'node:net';
+
+export async function startPgCounterProxy({ targetHost = '127.0.0.1', targetPort = 5432 } = {}) {
+  const counters = freshCounters();
+  const sockets = new Set();
+
+  const server = net.createServer((client) => {
+    const upstream = net.connect(targetPort, targetHost);
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
+    sockets.add(client).add(upstream);
+    const conn = { inTx: false };
+    const front = messageReader(true, (type, body) => onFrontend(type, body));
+    const back = messageReader(false, (type, body) => onBackend(conn, type, body));
+    client.on('data', (data) => {
+      upstream.write(data);
+      front(data);
+    });
+    upstream.on('data', (data) => {
+      client.write(data);
+      back(data);
+    });
+    const close = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on('close', close).on('error', close);
+    upstream.on('close', close).on('error', close);
+  });
+
+  function onFrontend(type, body) {
+    if (type === 'P') {
+      // Parse: statement name \0 query \0 ...
+      const nameEnd = body.indexOf(0);
+      const sql = body.toString('utf8', nameEnd + 1, body.indexOf(0, nameEnd + 1));
+      counters.parsedSql.push(sql);
+    } else if (type === 'Q') {
+      counters.parsedSql.push(body.toString('utf8', 0, body.length - 1));
+    }
+  }
+
+  function onBackend(conn, type, body) {
+    if (type !== 'C') return;
+    const tag = body.toString('utf8', 0, body.length - 1);
+    const [command] = tag.split(' ');
+    const rows = Number(tag.split(' ').at(-1));
+    counters.statements++;
+    counters.byCommand[command] = (counters.byCommand[command] ?? 0) + 1;
+    counters.tags.push(tag);
+    if (command === 'BEGIN') {
+      conn.inTx = true;
+      conn.txWrites = 0;
+    } else if (command === 'COMMIT' || command === 'ROLLBACK') {
+      if (conn.txWrites > 0 && command === 'COMMIT') counters.writeTransactions++;
+      counters.transactions++;
+      conn.inTx = false;
+    } else if (command === 'INSERT' || command === 'UPDATE' || command === 'DELETE') {
+      counters.rowsWritten += Number.isFinite(rows) ? rows : 0;
+      if (conn.inTx) conn.txWrites++;
+      else {
+        counters.transactions++;
+        counters.writeTransactions++;
+      }
+    } else if (!conn.inTx) {
+      counters.transactions++; // an autocommitted read
+    }
+  }
+
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: server.address().port,
+    // Returns what was counted since the last reset, and starts a new count.
+    take() {
+      const snapshot = { ...counters, byCommand: { ...counters.byCommand } };
+      Object.assign(counters, freshCounters());
+      return snapshot;
+    },
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function freshCounters() {
+  return { statements: 0, transactions: 0, writeTransactions: 0, rowsWritten: 0, byCommand: {}, tags: [], parsedSql: [] };
+}
+
+// Splits a byte stream into protocol messages: 1-byte type + int32 length (self-inclusive).
+// The client's first message (startup, or SSLRequest then startup) has no type byte.
+function messageReader(isFrontend, onMessage) {
+  let buffer = Buffer.alloc(0);
+  let untyped = isFrontend ? 1 : 0;
+  return (data) => {
+    buffer = buffer.length ? Buffer.concat([buffer, data]) : data;
+    for (;;) {
+      if (untyped > 0) {
+        if (buffer.length < 8) return;
+        const length = buffer.readInt32BE(0);
+        if (buffer.length < length) return;
+        const code = buffer.readInt32BE(4);
+        if (code === 80877103 || code === 80877104) untyped++; // SSL / GSS request: startup follows
+        untyped--;
+        buffer = buffer.subarray(length);
+        continue;
+      }
+      if (buffer.length < 5) return;
+      const length = buffer.readInt32BE(1);
+      if (buffer.length < length + 1) return;
+      onMessage(String.fromCharCode(buffer[0]), buffer.subarray(5, length + 1));
+      buffer = buffer.subarray(length + 1);
+    }
+  };
+}

@@ -1,0 +1,107 @@
+// Probe (not part of npm run bench): where the time before the first token goes. Boots the real
+// app in-process from dist/ (createApp, as main.ts does), wraps the turn's service methods with
+// timers, and runs sequential streamed turns over one socket against the lean fake upstream
+// (first token after 1 ms, 2 chunks). Needs the bench database left by `npm run bench -- --keep-db`.
+//   node bench/tools/turn-phases.mjs [turns]
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { answerText } from '../lib/answer.mjs';
+import { connectSocket, streamViaSocket } from '../lib/clients.mjs';
+import { claimRedisDb, releaseRedisDb, seedUsers } from '../lib/setup.mjs';
+import { median, percentile } from '../lib/stats.mjs';
+
+const require = createRequire(import.meta.url);
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/ai_service_bench';
+const turns = Number(process.argv[2] ?? 200);
+const owner = `phases-${process.pid}`;
+const redisIndex = await claimRedisDb('redis://127.0.0.1:6379', 13, owner);
+
+const fake = spawn(process.execPath, ['-r', path.join(ROOT, 'bench/lib/child-preload.cjs'), path.join(ROOT, 'bench/fake-upstream.mjs'), '--ttft-ms', '1', '--chunks', '2', '--cadence-ms', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const fakeUrl = await new Promise((resolve) => fake.stdout.once('data', (d) => resolve(JSON.parse(String(d).split('\n')[0]).url)));
+
+const secret = 'bench-jwt-secret-0123456789abcdef';
+const env = require(path.join(ROOT, 'dist/config/env.schema.js')).validateEnv({
+  NODE_ENV: 'production', PORT: '0', DATABASE_URL, REDIS_URL: `redis://127.0.0.1:6379/${redisIndex}`, REDIS_PREFIX: 'ai-phases',
+  JWT_SECRET: secret, LOG_LEVEL: 'warn', LOG_PRETTY: 'false', OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: fakeUrl, OPENAI_MODEL: 'gpt-4o-mini',
+  OPENAI_MAX_RETRIES: '0', AI_RATE_LIMIT: '1000000000', USER_TOKEN_LIMIT: '2000000000',
+});
+const { createApp } = require(path.join(ROOT, 'dist/app.setup.js'));
+const app = await createApp(env);
+await app.listen(0, '127.0.0.1');
+const base = await app.getUrl();
+
+const spans = new Map();
+const record = (name, ms) => (spans.get(name) ?? spans.set(name, []).get(name)).push(ms);
+function wrapAsync(cls, method, name = `${cls.name}.${method}`) {
+  const original = cls.prototype[method];
+  cls.prototype[method] = async function (...args) {
+    const t = performance.now();
+    try {
+      return await original.apply(this, args);
+    } finally {
+      record(name, performance.now() - t);
+    }
+  };
+}
+const load = (p) => require(path.join(ROOT, 'dist', p));
+const { ChatService } = load('ai/chat/chat.service.js');
+const { UsersService } = load('users/users.service.js');
+const { ConversationService } = load('ai/conversations/conversation.service.js');
+const { ConversationRepository } = load('ai/conversations/conversation.repository.js');
+const { RateLimitService } = load('rate-limit/rate-limit.service.js');
+const { OpenAiService } = load('ai/llm/openai.service.js');
+wrapAsync(RateLimitService, 'assertAllowed', '1 rate limit (Redis)');
+wrapAsync(ChatService, 'beginTurn', '2 beginTurn (all pre-flight DB work)');
+wrapAsync(UsersService, 'assertWithinTokenBudget', '2a   budget read');
+wrapAsync(ConversationService, 'assertOwnedBy', '2b   ownership read');
+wrapAsync(ConversationService, 'getConversationHistory', '2c   history read');
+wrapAsync(ConversationRepository, 'appendMessage', '2d/4 appendMessage (user msg tx; inside completeTurn tx too)');
+wrapAsync(ChatService, 'completeTurn', '4 completeTurn (answer tx)');
+const originalStream = OpenAiService.prototype.streamCompletion;
+OpenAiService.prototype.streamCompletion = async function* (...args) {
+  const t = performance.now();
+  let first = true;
+  for await (const event of originalStream.apply(this, args)) {
+    if (first) record('3 upstream request → first delta (SDK + fake)', performance.now() - t), (first = false);
+    yield event;
+  }
+};
+
+const db = new pg.Client({ connectionString: DATABASE_URL });
+await db.connect();
+await db.query(`DELETE FROM "User" WHERE email LIKE 'phases-%'`);
+await db.end();
+const [user] = await seedUsers(DATABASE_URL, 1, { secret, tokenLimit: 2_000_000_000, prefix: 'phases' });
+const socket = await connectSocket(base, user.token);
+const ttfts = [];
+for (let i = 0; i < turns + 20; i++) {
+  const tag = `p${i}`;
+  const r = await streamViaSocket(socket, { message: `[${tag}] hi`, expected: answerText(tag, 2) });
+  if (!r.ok) throw new Error(r.error);
+  if (i >= 20) ttfts.push(r.ttft);
+  else spans.clear();
+}
+const direct = [];
+for (let i = 0; i < turns; i++) {
+  const t = performance.now();
+  const res = await fetch(`${fakeUrl}/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: `[d${i}] hi` }] }) });
+  const reader = res.body.getReader();
+  await reader.read();
+  await reader.read();
+  direct.push(performance.now() - t);
+  while (!(await reader.read()).done);
+}
+console.log(`${turns} sequential turns, fake TTFT 1 ms; median / p90 ms`);
+console.log(`   socket TTFT (client side)`.padEnd(66), median(ttfts).toFixed(2), percentile(ttfts, 90).toFixed(2));
+console.log(`   direct fetch TTFT to the fake (no SDK)`.padEnd(66), median(direct).toFixed(2), percentile(direct, 90).toFixed(2));
+for (const [name, values] of [...spans].sort()) console.log(`   ${name}`.padEnd(66), median(values).toFixed(2), percentile(values, 90).toFixed(2));
+socket.close();
+await app.close();
+fake.kill();
+await releaseRedisDb('redis://127.0.0.1:6379', redisIndex, owner);
+process.exit(0);
