@@ -1,8 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import type { Prisma, User } from '../generated/prisma/client';
+import { Prisma, type User } from '../generated/prisma/client';
 import { PrismaService } from '../prisma/prisma.service';
 
 type Db = Prisma.TransactionClient | PrismaService;
+
+// The user's holds that still count: lapsed ones are ignored (and replaced by the next reservation);
+// a count gone negative (a call that outlived a lapse returned its hold) reads as none.
+const LIVE_HOLDS = Prisma.sql`(CASE WHEN "reservationExpiresAt" > now() THEN GREATEST("reservedTokens", 0) ELSE 0 END)`;
 
 @Injectable()
 export class UsersRepository {
@@ -28,11 +32,27 @@ export class UsersRepository {
     return this.prisma.user.findUnique({ where: { id }, select: { totalTokensUsed: true, lastAiCallAt: true } });
   }
 
-  // Atomic in the database (UPDATE ... SET x = x + n): concurrent turns never lose tokens.
-  async addTokenUsage(id: string, tokens: number, db: Db = this.prisma): Promise<void> {
+  // One conditional UPDATE: adds a hold of `tokens` unless the usage plus the live holds already
+  // reach the limit. Concurrent calls queue on the row lock and each re-reads the row it waited for,
+  // so every call sees the holds of those admitted before it. False: refused (or no such user).
+  async reserveTokens(id: string, tokens: number, ttlMs: number): Promise<boolean> {
+    const updated = await this.prisma.$executeRaw`
+      UPDATE "User"
+      SET "reservedTokens" = ${LIVE_HOLDS} + ${tokens},
+          "reservationExpiresAt" = now() + ${ttlMs} * interval '1 millisecond'
+      WHERE "id" = ${id}::uuid AND "totalTokensUsed" + ${LIVE_HOLDS} < "tokenLimit"`;
+    return updated === 1;
+  }
+
+  // Counts a finished call's tokens (none for a failed one) and returns its hold, in one UPDATE
+  // (x = x + n in SQL: concurrent calls never lose tokens), inside the caller's transaction.
+  async settleTokenUsage(id: string, { tokens, heldTokens }: { tokens: number | null; heldTokens: number }, db: Db = this.prisma): Promise<void> {
     await db.user.update({
       where: { id },
-      data: { totalTokensUsed: { increment: tokens }, lastAiCallAt: new Date() },
+      data: {
+        reservedTokens: { decrement: heldTokens },
+        ...(tokens === null ? {} : { totalTokensUsed: { increment: tokens }, lastAiCallAt: new Date() }),
+      },
       select: { id: true },
     });
   }

@@ -9,6 +9,8 @@ export interface ChatTurn {
   userMessage: Message;
   llmMessages: LlmMessage[];
   options: CompletionOptions;
+  // The worst case held against the user's budget until the turn is completed or abandoned.
+  heldTokens: number;
   context: CallContext;
   idempotencyKey?: string;
 }

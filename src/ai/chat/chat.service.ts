@@ -12,10 +12,11 @@ import { ChatResponseDto } from '../dto/chat-response.dto';
 import { llmNotConfigured } from '../llm/llm-error';
 import { LlmMessage } from '../llm/llm.types';
 import { OpenAiService } from '../llm/openai.service';
+import { promptTokenCeiling } from '../llm/token-estimator';
 import { ChatTurn, TurnOutcome, TurnRequest } from './chat-turn.types';
 
 // One chat turn, shared by REST, the socket gateway and the job processor:
-// budget → history → store the user message → model → store the answer and count its tokens.
+// history → hold on the budget → store the user message → model → store the answer and count its tokens.
 @Injectable()
 export class ChatService {
   constructor(
@@ -37,43 +38,58 @@ export class ChatService {
       if (answered) return toChatResponse(answered);
     }
     const turn = await this.beginTurn(userId, dto, request);
-    const result = await this.llm.generateCompletion(turn.llmMessages, turn.options, turn.context);
-    const assistant = await this.completeTurn(turn, { ...result, status: 'complete' });
-    return toChatResponse(assistant);
+    try {
+      const result = await this.llm.generateCompletion(turn.llmMessages, turn.options, turn.context);
+      return toChatResponse(await this.completeTurn(turn, { ...result, status: 'complete' }));
+    } catch (error) {
+      await this.abandonTurn(turn);
+      throw error;
+    }
   }
 
+  // Ownership and history → hold the turn's worst case against the budget → store the user message.
+  // The caller ends the turn with completeTurn (which settles the hold) or abandonTurn.
   async beginTurn(userId: string, dto: ChatRequestDto, request: TurnRequest): Promise<ChatTurn> {
     if (!this.llm.isConfigured) throw llmNotConfigured();
     const { idempotencyKey } = request;
     const conversationId = dto.conversationId ?? undefined;
     const historyLimit = this.config.get('AI_HISTORY_LIMIT');
     // Independent reads run together: they bound the latency added before the model is called.
-    const [, , history, reusedUserMessage] = await Promise.all([
-      this.users.assertWithinTokenBudget(userId),
+    const [, history, reusedUserMessage] = await Promise.all([
       conversationId ? this.conversations.assertOwnedBy(conversationId, userId) : undefined,
       conversationId ? this.conversations.getConversationHistory(conversationId, userId, historyLimit) : [],
       idempotencyKey ? this.conversationRepository.findMessageByIdempotencyKey(`${idempotencyKey}:user`) : null,
     ]);
-    const userMessage = reusedUserMessage ?? (await this.storeUserMessage(userId, dto, idempotencyKey));
     const priorMessages = reusedUserMessage ? history.filter((m) => m.id !== reusedUserMessage.id) : history;
+    const llmMessages = this.buildPrompt(priorMessages, dto.message);
+    const options = {
+      model: dto.model ?? this.config.get('OPENAI_MODEL'),
+      maxTokens: dto.maxTokens ?? this.config.get('OPENAI_MAX_TOKENS'),
+      temperature: dto.temperature ?? this.config.get('OPENAI_TEMPERATURE'),
+    };
+    // The upstream bills at most the prompt plus maxTokens: held before anything is stored.
+    const heldTokens = promptTokenCeiling(llmMessages) + options.maxTokens;
+    await this.users.reserveTokens(userId, heldTokens);
+    const userMessage = reusedUserMessage ?? (await this.storeUserMessage(userId, dto, idempotencyKey).catch(async (error: unknown) => {
+      await this.users.releaseTokens(userId, heldTokens);
+      throw error;
+    }));
     return {
       userId,
       conversationId: userMessage.conversationId,
       isNewConversation: !conversationId,
       userMessage,
-      llmMessages: this.buildPrompt(priorMessages, userMessage.content),
-      options: {
-        model: dto.model ?? this.config.get('OPENAI_MODEL'),
-        maxTokens: dto.maxTokens ?? this.config.get('OPENAI_MAX_TOKENS'),
-        temperature: dto.temperature ?? this.config.get('OPENAI_TEMPERATURE'),
-      },
+      llmMessages,
+      options,
+      heldTokens,
       context: { transport: request.transport, userId, requestId: request.requestId },
       idempotencyKey,
     };
   }
 
-  // Stores the answer and adds its tokens to the user in one transaction (increment in SQL), so
-  // concurrent turns never lose tokens and a crash never stores one without the other.
+  // Stores the answer, adds its tokens to the user and returns the turn's hold, in one transaction
+  // (increments in SQL), so concurrent turns never lose tokens and a crash never stores one without
+  // the other. A failed answer counts no tokens.
   async completeTurn(turn: ChatTurn, outcome: TurnOutcome): Promise<Message> {
     const tokens = outcome.status === 'failed' ? null : outcome.usage.totalTokens;
     return this.prisma.$transaction(async (tx) => {
@@ -90,9 +106,14 @@ export class ChatService {
         },
         tx,
       );
-      if (tokens !== null) await this.usersRepository.addTokenUsage(turn.userId, tokens, tx);
+      await this.usersRepository.settleTokenUsage(turn.userId, { tokens, heldTokens: turn.heldTokens }, tx);
       return message;
     });
+  }
+
+  // A turn that ends with nothing to store (the model failed before any text) returns its hold.
+  abandonTurn(turn: ChatTurn): Promise<void> {
+    return this.users.releaseTokens(turn.userId, turn.heldTokens);
   }
 
   private async storeUserMessage(userId: string, dto: ChatRequestDto, idempotencyKey?: string): Promise<Message> {

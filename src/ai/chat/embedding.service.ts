@@ -6,6 +6,7 @@ import { UsersService } from '../../users/users.service';
 import { EmbeddingRequestDto, EmbeddingResponseDto } from '../dto/embedding.dto';
 import { llmNotConfigured } from '../llm/llm-error';
 import { OpenAiService } from '../llm/openai.service';
+import { textTokenCeiling } from '../llm/token-estimator';
 import { TurnRequest } from './chat-turn.types';
 import { EmbeddingRecordRepository } from './embedding-record.repository';
 
@@ -25,14 +26,21 @@ export class EmbeddingService {
   async createEmbedding(userId: string, dto: EmbeddingRequestDto, request: TurnRequest = { transport: 'rest' }): Promise<EmbeddingResponseDto> {
     const { idempotencyKey } = request;
     if (!this.llm.isConfigured) throw llmNotConfigured();
-    await this.users.assertWithinTokenBudget(userId);
     const model = dto.model ?? this.config.get('OPENAI_EMBEDDING_MODEL');
-    const result = await this.llm.createEmbedding(dto.text, model, { transport: request.transport, userId, requestId: request.requestId });
-    await this.prisma.$transaction(async (tx) => {
-      if (idempotencyKey && (await this.records.exists(idempotencyKey, tx))) return;
-      await this.records.create({ userId, model: result.model, tokens: result.tokens, idempotencyKey }, tx);
-      await this.usersRepository.addTokenUsage(userId, result.tokens, tx);
-    });
-    return { embedding: result.embedding, model: result.model, tokens: result.tokens };
+    // Held against the budget like a chat turn's worst case, settled with the call's real tokens.
+    const heldTokens = textTokenCeiling(dto.text);
+    await this.users.reserveTokens(userId, heldTokens);
+    try {
+      const result = await this.llm.createEmbedding(dto.text, model, { transport: request.transport, userId, requestId: request.requestId });
+      await this.prisma.$transaction(async (tx) => {
+        const isCounted = idempotencyKey ? await this.records.exists(idempotencyKey, tx) : false;
+        if (!isCounted) await this.records.create({ userId, model: result.model, tokens: result.tokens, idempotencyKey }, tx);
+        await this.usersRepository.settleTokenUsage(userId, { tokens: isCounted ? null : result.tokens, heldTokens }, tx);
+      });
+      return { embedding: result.embedding, model: result.model, tokens: result.tokens };
+    } catch (error) {
+      await this.users.releaseTokens(userId, heldTokens);
+      throw error;
+    }
   }
 }

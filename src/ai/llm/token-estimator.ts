@@ -19,3 +19,16 @@ export function estimateTextTokens(text: string): number {
 export function estimatePromptTokens(messages: LlmMessage[]): number {
   return messages.reduce((sum, message) => sum + MESSAGE_OVERHEAD + estimateTextTokens(message.content), 3);
 }
+
+// Upper bounds, for the holds on the token budget (UsersService.reserveTokens) rather than for
+// counting: byte-level BPE tokenizers (OpenAI's) and byte-fallback ones (Llama's) never spend less
+// than one UTF-8 byte per token, and the allowance covers chat templates' framing and special tokens.
+const FRAMING_CEILING = 16;
+
+export function textTokenCeiling(text: string): number {
+  return Buffer.byteLength(text, 'utf8') + FRAMING_CEILING;
+}
+
+export function promptTokenCeiling(messages: LlmMessage[]): number {
+  return messages.reduce((sum, message) => sum + textTokenCeiling(message.content), FRAMING_CEILING);
+}

@@ -119,12 +119,15 @@ export class ChatStreamService implements BeforeApplicationShutdown {
     }
   }
 
-  // The upstream failed mid-answer: what the user already saw is stored as `failed` (no tokens counted).
+  // The upstream failed mid-answer: what the user already saw is stored as `failed` (no tokens
+  // counted). Either way the turn's hold on the budget goes back.
   private async keepPartialAnswer(turn: ChatTurn | undefined, text: string): Promise<void> {
-    if (!turn || !text) return;
+    if (!turn) return;
+    if (!text) return this.chat.abandonTurn(turn);
     const usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0, isEstimated: true };
     await this.chat.completeTurn(turn, { content: text, model: turn.options.model, usage, status: 'failed' }).catch((error) => {
       this.logger.error({ err: error, conversationId: turn.conversationId }, 'could not store a failed partial answer');
+      return this.chat.abandonTurn(turn);
     });
   }
 
