@@ -1,4 +1,5 @@
-import { ValidationPipe, ValidationPipeOptions } from '@nestjs/common';
+import { ArgumentMetadata, BadRequestException, ValidationPipe, ValidationPipeOptions } from '@nestjs/common';
+import { findUnsafeJson } from './json-safety';
 
 export const VALIDATION_OPTIONS: ValidationPipeOptions = {
   whitelist: true,
@@ -10,4 +11,14 @@ export const VALIDATION_OPTIONS: ValidationPipeOptions = {
   validationError: { target: false, value: false },
 };
 
-export const createValidationPipe = () => new ValidationPipe(VALIDATION_OPTIONS);
+// Nest's ValidationPipe, after a check that the DTO layer can safely walk the input (json-safety.ts).
+// Inputs it does not validate (socket payloads typed `unknown`, custom decorators) pass untouched.
+class SafeValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const problem = this.toValidate(metadata) ? findUnsafeJson(value) : undefined;
+    if (problem) throw new BadRequestException([problem]);
+    return super.transform(value, metadata);
+  }
+}
+
+export const createValidationPipe = () => new SafeValidationPipe(VALIDATION_OPTIONS);
