@@ -18,7 +18,7 @@ import { TokenService } from './token.service';
     JwtModule.registerAsync({
       inject: [AppConfigService],
       useFactory: (config: AppConfigService) => ({
-        secret: config.get('JWT_SECRET'),
+        secret: config.jwtKey,
         signOptions: { algorithm: 'HS256', expiresIn: Math.floor(durationToMs(config.get('JWT_EXPIRES_IN')) / 1000) },
         verifyOptions: { algorithms: ['HS256'] },
       }),

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { createSecretKey, KeyObject } from 'node:crypto';
 import { ConfigService } from '@nestjs/config';
 import { Env, runsApiRole, runsWorkerRole } from './env.schema';
 
@@ -10,6 +11,15 @@ export class AppConfigService {
   get<K extends keyof Env>(key: K): Env[K] {
     return this.config.get(key, { infer: true });
   }
+
+  // The HS256 secret as a KeyObject: given a string, jsonwebtoken first tries (and fails) to parse
+  // it as a public key on every verify, which costs an exception per request.
+  get jwtKey(): KeyObject {
+    this.cachedJwtKey ??= createSecretKey(Buffer.from(this.get('JWT_SECRET')));
+    return this.cachedJwtKey;
+  }
+
+  private cachedJwtKey?: KeyObject;
 
   get isProduction(): boolean {
     return this.get('NODE_ENV') === 'production';
