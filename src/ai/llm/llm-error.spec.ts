@@ -20,6 +20,11 @@ describe(mapLlmError.name, () => {
     expect([mapped.code, mapped.status, mapped.message]).toEqual([code, httpStatus, clientMessage]);
   });
 
+  it("cuts the API key, whole or masked, out of an upstream's message", () => {
+    const mapped = mapLlmError(apiError(400, 'Bad key my-own-key-123456 or sk-abc***wxyz for this model'), undefined, ['my-own-key-123456']);
+    expect(mapped.message).toBe('Bad key [redacted] or [redacted] for this model');
+  });
+
   it('maps SDK timeouts to 504', () => {
     expect(mapLlmError(new APIConnectionTimeoutError()).status).toBe(504);
   });

@@ -7,7 +7,8 @@ export const llmNotConfigured = () => new AppError('LLM_NOT_CONFIGURED', 'OpenAI
 // rejected request → 400 with the upstream's message, 429 → 429, down → 502, timeout → 504.
 // `elapsedMs`/`timeoutMs` tell a timeout apart when the SDK could not (its abort error can come
 // from another JS realm, e.g. under Jest, and then reads as a plain connection failure).
-export function mapLlmError(error: unknown, timing?: { elapsedMs: number; timeoutMs: number }): AppError {
+// `secrets` (the API key) are cut out of the upstream's message before it can reach a client.
+export function mapLlmError(error: unknown, timing?: { elapsedMs: number; timeoutMs: number }, secrets: string[] = []): AppError {
   if (error instanceof AppError) return error;
   if (error instanceof APIConnectionTimeoutError) return llmTimeout();
   if (error instanceof APIUserAbortError) return new AppError('LLM_UNAVAILABLE', 'The AI request was aborted');
@@ -19,7 +20,7 @@ export function mapLlmError(error: unknown, timing?: { elapsedMs: number; timeou
     if (status === 429) return new AppError('LLM_RATE_LIMITED', 'The AI provider is rate limiting requests; retry later', { status });
     // Bad credentials or permissions are our configuration problem, not the caller's request.
     if (status === 401 || status === 403) return upstreamDown(`upstream refused credentials (${status})`);
-    if (status >= 400 && status < 500) return new AppError('LLM_BAD_REQUEST', upstreamMessage(error), { status });
+    if (status >= 400 && status < 500) return new AppError('LLM_BAD_REQUEST', upstreamMessage(error, secrets), { status });
     return upstreamDown(`upstream ${status}`);
   }
   // e.g. undici's "terminated" when the upstream drops a stream mid-way.
@@ -30,8 +31,12 @@ const llmTimeout = () => new AppError('LLM_TIMEOUT', 'The AI provider timed out'
 const upstreamDown = (reason: string) => new AppError('LLM_UNAVAILABLE', 'The AI provider is unavailable', { reason });
 
 // The SDK prefixes messages with the status ("400 The model ..."); the body's own message is cleaner.
-function upstreamMessage(error: APIError): string {
+// An upstream (or a proxy in front of it) may echo the key, whole or masked: neither leaves.
+function upstreamMessage(error: APIError, secrets: string[]): string {
   const body = error.error as { message?: unknown } | undefined;
   const message = typeof body?.message === 'string' ? body.message : error.message.replace(/^\d{3}\s+/, '');
-  return message.slice(0, 500) || 'The AI provider rejected the request';
+  const redacted = secrets.filter((secret) => secret.length >= 8).reduce((text, secret) => text.split(secret).join('[redacted]'), message);
+  return redacted.replace(API_KEY_LIKE, '[redacted]').slice(0, 500) || 'The AI provider rejected the request';
 }
+
+const API_KEY_LIKE = /\b(sk|rk|pk)-[\w*.-]{6,}/g;

@@ -13,12 +13,14 @@ export class OpenAiService {
   private readonly logger = new Logger(OpenAiService.name);
   private readonly client: OpenAI | null;
   private readonly timeoutMs: number;
+  private readonly apiKey: string | undefined;
 
   constructor(
     config: AppConfigService,
     private readonly metrics: MetricsService,
   ) {
     this.timeoutMs = config.get('OPENAI_TIMEOUT_MS');
+    this.apiKey = config.get('OPENAI_API_KEY');
     this.client = config.isAiConfigured
       ? new OpenAI({
           // Local OpenAI-compatible servers (Ollama, vLLM, LM Studio) accept any key.
@@ -162,7 +164,7 @@ export class OpenAiService {
 
   private failed(kind: string, model: string, context: CallContext, startedAt: number, error: unknown, partialText = '') {
     const elapsedMs = performance.now() - startedAt;
-    const mapped = mapLlmError(error, { elapsedMs, timeoutMs: this.timeoutMs });
+    const mapped = mapLlmError(error, { elapsedMs, timeoutMs: this.timeoutMs }, this.apiKey ? [this.apiKey] : []);
     this.metrics.countUpstreamError(mapped.code);
     this.metrics.observeAiCall({ model, transport: context.transport, kind, outcome: 'error', seconds: elapsedMs / 1000 });
     this.logger.warn({
