@@ -1,6 +1,8 @@
 import { Agent, request } from 'node:http';
 
 export interface BarrierRequest {
+  // Overrides the base URL given to releaseTogether (to spread one burst over several instances).
+  baseUrl?: string;
   method: string;
   path: string;
   headers?: Record<string, string>;
@@ -19,9 +21,9 @@ export async function releaseTogether(baseUrl: string, requests: BarrierRequest[
   const agent = new Agent({ keepAlive: false, maxSockets: Infinity });
   try {
     const pending = await Promise.all(
-      requests.map(async ({ method, path, headers = {}, body }) => {
+      requests.map(async ({ baseUrl: target = baseUrl, method, path, headers = {}, body }) => {
         const payload = Buffer.from(JSON.stringify(body ?? {}));
-        const req = request(`${baseUrl}${path}`, {
+        const req = request(`${target}${path}`, {
           method,
           agent,
           headers: { ...headers, 'content-type': 'application/json', 'content-length': String(payload.length) },
