@@ -21,6 +21,9 @@ export interface TurnRequest {
   transport: CallContext['transport'];
   requestId?: string;
   idempotencyKey?: string;
+  // A check that must pass before anything is held or stored (the socket's rate limit), awaited
+  // together with the pre-flight reads instead of before them.
+  admission?: Promise<void>;
 }
 
 export interface TurnOutcome {

@@ -50,12 +50,15 @@ export class ChatService {
   // Ownership and history → hold the turn's worst case against the budget → store the user message.
   // The caller ends the turn with completeTurn (which settles the hold) or abandonTurn.
   async beginTurn(userId: string, dto: ChatRequestDto, request: TurnRequest): Promise<ChatTurn> {
+    // Awaited below; the early throw must not leave its rejection unhandled.
+    request.admission?.catch(() => undefined);
     if (!this.llm.isConfigured) throw llmNotConfigured();
     const { idempotencyKey } = request;
     const conversationId = dto.conversationId ?? undefined;
     const historyLimit = this.config.get('AI_HISTORY_LIMIT');
     // Independent reads run together: they bound the latency added before the model is called.
-    const [, history, reusedUserMessage] = await Promise.all([
+    const [, , history, reusedUserMessage] = await Promise.all([
+      request.admission,
       conversationId ? this.conversations.assertOwnedBy(conversationId, userId) : undefined,
       conversationId ? this.conversations.getConversationHistory(conversationId, userId, historyLimit) : [],
       idempotencyKey ? this.conversationRepository.findMessageByIdempotencyKey(`${idempotencyKey}:user`) : null,

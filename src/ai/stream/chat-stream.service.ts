@@ -89,9 +89,12 @@ export class ChatStreamService implements BeforeApplicationShutdown {
     let text = '';
     try {
       const dto = await validateDto(StreamChatDto, payload);
-      await this.rateLimits.assertAllowed('ai', userId);
       // Each stream gets its own id, so its log lines correlate like an HTTP request's.
-      turn = await this.chat.beginTurn(userId, dto, { transport: 'ws', requestId: randomUUID() });
+      turn = await this.chat.beginTurn(userId, dto, {
+        transport: 'ws',
+        requestId: randomUUID(),
+        admission: this.rateLimits.assertAllowed('ai', userId),
+      });
       const { conversationId } = turn;
       if (turn.isNewConversation) client.emit(CHAT_EVENTS.conversation, { conversationId });
       client.emit(CHAT_EVENTS.userMessage, { messageId: turn.userMessage.id, content: turn.userMessage.content, conversationId });
