@@ -6,6 +6,9 @@ type Db = Prisma.TransactionClient | PrismaService;
 
 // The user's holds that still count: lapsed ones are ignored (and replaced by the next reservation);
 // a count gone negative (a call that outlived a lapse returned its hold) reads as none.
+// Prisma keeps timestamps as UTC in "timestamp without time zone" columns.
+export const NOW_UTC = Prisma.sql`(now() AT TIME ZONE 'UTC')`;
+
 const LIVE_HOLDS = Prisma.sql`(CASE WHEN "reservationExpiresAt" > now() THEN GREATEST("reservedTokens", 0) ELSE 0 END)`;
 
 @Injectable()
@@ -42,6 +45,19 @@ export class UsersRepository {
           "reservationExpiresAt" = now() + ${ttlMs} * interval '1 millisecond'
       WHERE "id" = ${id}::uuid AND "totalTokensUsed" + ${LIVE_HOLDS} < "tokenLimit"`;
     return updated === 1;
+  }
+
+  // The settle UPDATE as a fragment, for a caller that runs it inside a larger single statement
+  // (a CTE). `onlyIf` is a SQL condition that must hold for the row to be touched.
+  settleTokenUsageSql(id: string, { tokens, heldTokens }: { tokens: number | null; heldTokens: number }, onlyIf: Prisma.Sql): Prisma.Sql {
+    const isCounted = tokens !== null;
+    return Prisma.sql`
+      UPDATE "User"
+      SET "reservedTokens" = "reservedTokens" - ${heldTokens}::int,
+          "totalTokensUsed" = "totalTokensUsed" + ${tokens ?? 0}::int,
+          "lastAiCallAt" = CASE WHEN ${isCounted} THEN ${NOW_UTC} ELSE "lastAiCallAt" END,
+          "updatedAt" = ${NOW_UTC}
+      WHERE "id" = ${id}::uuid AND ${onlyIf}`;
   }
 
   // Counts a finished call's tokens (none for a failed one) and returns its hold, in one UPDATE

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfigService } from '../../config/app-config.service';
 import type { Message } from '../../generated/prisma/client';
-import { PrismaService } from '../../prisma/prisma.service';
 import { UsersRepository } from '../../users/users.repository';
 import { UsersService } from '../../users/users.service';
 import { TITLE_MAX_LENGTH } from '../ai.constants';
@@ -21,7 +20,6 @@ import { ChatTurn, TurnOutcome, TurnRequest } from './chat-turn.types';
 export class ChatService {
   constructor(
     private readonly config: AppConfigService,
-    private readonly prisma: PrismaService,
     private readonly users: UsersService,
     private readonly usersRepository: UsersRepository,
     private readonly conversations: ConversationService,
@@ -90,28 +88,23 @@ export class ChatService {
     };
   }
 
-  // Stores the answer, adds its tokens to the user and returns the turn's hold, in one transaction
+  // Stores the answer, adds its tokens to the user and returns the turn's hold in one SQL statement
   // (increments in SQL), so concurrent turns never lose tokens and a crash never stores one without
   // the other. A failed answer counts no tokens.
-  async completeTurn(turn: ChatTurn, outcome: TurnOutcome): Promise<Message> {
+  completeTurn(turn: ChatTurn, outcome: TurnOutcome): Promise<Message> {
     const tokens = outcome.status === 'failed' ? null : outcome.usage.totalTokens;
-    return this.prisma.$transaction(async (tx) => {
-      const message = await this.conversationRepository.appendMessage(
-        turn.conversationId,
-        {
-          role: 'ASSISTANT',
-          content: outcome.content,
-          tokens,
-          tokensEstimated: tokens !== null && outcome.usage.isEstimated,
-          model: outcome.model,
-          status: outcome.status,
-          idempotencyKey: turn.idempotencyKey ? `${turn.idempotencyKey}:assistant` : null,
-        },
-        tx,
-      );
-      await this.usersRepository.settleTokenUsage(turn.userId, { tokens, heldTokens: turn.heldTokens }, tx);
-      return message;
-    });
+    const answer = {
+      role: 'ASSISTANT' as const,
+      content: outcome.content,
+      tokens,
+      tokensEstimated: tokens !== null && outcome.usage.isEstimated,
+      model: outcome.model,
+      status: outcome.status,
+      idempotencyKey: turn.idempotencyKey ? `${turn.idempotencyKey}:assistant` : null,
+    };
+    return this.conversationRepository.appendMessage(turn.conversationId, answer, (conversationExists) =>
+      this.usersRepository.settleTokenUsageSql(turn.userId, { tokens, heldTokens: turn.heldTokens }, conversationExists),
+    );
   }
 
   // A turn that ends with nothing to store (the model failed before any text) returns its hold.
@@ -126,8 +119,7 @@ export class ChatService {
       idempotencyKey: idempotencyKey ? `${idempotencyKey}:user` : null,
     };
     if (dto.conversationId) return this.conversationRepository.appendMessage(dto.conversationId, message);
-    const created = await this.conversationRepository.createWithMessage(userId, titleFrom(dto.message), message);
-    return created.messages[0];
+    return this.conversationRepository.createWithMessage(userId, titleFrom(dto.message), message);
   }
 
   private buildPrompt(history: Message[], userContent: string): LlmMessage[] {

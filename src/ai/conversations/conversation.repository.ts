@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { Conversation, Message, MessageStatus, Prisma, Role } from '../../generated/prisma/client';
+import { NotFoundError } from '../../common/errors/app-error';
+import { Prisma, type Conversation, type Message, type MessageStatus, type Role } from '../../generated/prisma/client';
 import { PrismaService } from '../../prisma/prisma.service';
+import { NOW_UTC } from '../../users/users.repository';
 
 export type Db = Prisma.TransactionClient | PrismaService;
 
@@ -74,25 +76,45 @@ export class ConversationRepository {
     return this.prisma.message.findUnique({ where: { idempotencyKey: key } });
   }
 
-  // A new conversation and its first message in one statement.
-  createWithMessage(userId: string, title: string | null, message: NewMessage): Promise<ConversationWithMessages> {
-    return this.prisma.conversation.create({
-      data: { userId, title, messageCount: 1, messages: { create: message } },
-      include: { messages: true },
-    });
+  // A new conversation and its first message: one SQL statement, so one implicit transaction.
+  async createWithMessage(userId: string, title: string | null, message: NewMessage): Promise<Message> {
+    const [row] = await this.prisma.$queryRaw<Message[]>`
+      WITH c AS (
+        INSERT INTO "Conversation" ("id", "userId", "title", "messageCount", "totalTokens", "createdAt", "updatedAt")
+        VALUES (gen_random_uuid(), ${userId}::uuid, ${title}, 1, ${message.tokens ?? 0}::int, ${NOW_UTC}, ${NOW_UTC})
+        RETURNING "id"
+      )
+      ${insertMessageFrom(message)}`;
+    return row;
   }
 
-  // Appends a message and keeps the conversation's counters in step, in one transaction.
-  async appendMessage(conversationId: string, message: NewMessage, db?: Prisma.TransactionClient): Promise<Message> {
-    const write = async (tx: Prisma.TransactionClient) => {
-      const created = await tx.message.create({ data: { ...message, conversationId } });
-      await tx.conversation.update({
-        where: { id: conversationId },
-        data: { messageCount: { increment: 1 }, totalTokens: { increment: message.tokens ?? 0 } },
-        select: { id: true },
-      });
-      return created;
-    };
-    return db ? write(db) : this.prisma.$transaction(write);
+  // Appends a message and keeps the conversation's counters in step. One statement (a CTE) instead
+  // of an interactive transaction: same atomicity, one round trip instead of four or five.
+  // `alsoRun` is a further UPDATE that must commit with it (settling the user's token usage); it
+  // only runs when the conversation still exists.
+  async appendMessage(conversationId: string, message: NewMessage, alsoRun?: (conversationExists: Prisma.Sql) => Prisma.Sql): Promise<Message> {
+    const conversationExists = Prisma.sql`EXISTS (SELECT 1 FROM c)`;
+    const [row] = await this.prisma.$queryRaw<Message[]>`
+      WITH c AS (
+        UPDATE "Conversation"
+        SET "messageCount" = "messageCount" + 1, "totalTokens" = "totalTokens" + ${message.tokens ?? 0}::int, "updatedAt" = ${NOW_UTC}
+        WHERE "id" = ${conversationId}::uuid
+        RETURNING "id"
+      )${alsoRun ? Prisma.sql`, also AS (${alsoRun(conversationExists)} RETURNING 1)` : Prisma.empty}
+      ${insertMessageFrom(message)}`;
+    if (!row) throw new NotFoundError('Conversation');
+    return row;
   }
+}
+
+// Inserts `message` into the conversation returned by the CTE `c`, returning it as Prisma would.
+function insertMessageFrom(message: NewMessage): Prisma.Sql {
+  return Prisma.sql`
+    INSERT INTO "Message" ("id", "conversationId", "role", "content", "tokens", "tokensEstimated", "model", "status", "idempotencyKey", "createdAt")
+    SELECT gen_random_uuid(), c."id", ${message.role}::"Role", ${message.content}, ${message.tokens ?? null}::int,
+           ${message.tokensEstimated ?? false}, ${message.model ?? null}, ${message.status ?? 'complete'}::"MessageStatus",
+           ${message.idempotencyKey ?? null}, ${NOW_UTC}
+    FROM c
+    RETURNING "id", "conversationId", "role"::text AS "role", "content", "tokens", "tokensEstimated", "model",
+              "status"::text AS "status", "idempotencyKey", "createdAt"`;
 }
