@@ -1,5 +1,6 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import pLimit from 'p-limit';
 import { AppError } from '../../common/errors/app-error';
 import { toClientError } from '../../common/errors/to-app-error';
 import { validateDto } from '../../common/validation/validate-dto';
@@ -15,6 +16,10 @@ import { OpenAiService } from '../llm/openai.service';
 import { StreamEvent } from '../llm/llm.types';
 import { StopReason, StreamClient } from './chat-stream.types';
 
+// Streams' database phases (pre-flight, final write) that may run at once: below the pool size
+// (20), so a burst of chat:start waits here in memory instead of timing out for a connection.
+const DB_PHASE_CONCURRENCY = 16;
+
 interface ActiveStream {
   controller: AbortController;
   stopReason?: StopReason;
@@ -28,6 +33,7 @@ interface ActiveStream {
 export class ChatStreamService implements BeforeApplicationShutdown {
   private readonly logger = new Logger(ChatStreamService.name);
   private readonly active = new Map<string, ActiveStream>();
+  private readonly dbPhase = pLimit(DB_PHASE_CONCURRENCY);
 
   constructor(
     private readonly chat: ChatService,
@@ -90,11 +96,13 @@ export class ChatStreamService implements BeforeApplicationShutdown {
     try {
       const dto = await validateDto(StreamChatDto, payload);
       // Each stream gets its own id, so its log lines correlate like an HTTP request's.
-      turn = await this.chat.beginTurn(userId, dto, {
-        transport: 'ws',
-        requestId: randomUUID(),
-        admission: this.rateLimits.assertAllowed('ai', userId),
-      });
+      turn = await this.dbPhase(() =>
+        this.chat.beginTurn(userId, dto, {
+          transport: 'ws',
+          requestId: randomUUID(),
+          admission: this.rateLimits.assertAllowed('ai', userId),
+        }),
+      );
       const { conversationId } = turn;
       if (turn.isNewConversation) client.emit(CHAT_EVENTS.conversation, { conversationId });
       client.emit(CHAT_EVENTS.userMessage, { messageId: turn.userMessage.id, content: turn.userMessage.content, conversationId });
@@ -110,7 +118,7 @@ export class ChatStreamService implements BeforeApplicationShutdown {
       }
       if (!end) throw new AppError('LLM_UNAVAILABLE', 'The AI stream ended without a result');
       const outcome: TurnOutcome = { content: text, model: end.model, usage: end.usage, status: end.isAborted ? 'stopped' : 'complete' };
-      const message = await this.chat.completeTurn(turn, outcome);
+      const message = await this.dbPhase(() => this.chat.completeTurn(turn!, outcome));
       if (end.isAborted) {
         client.emit(CHAT_EVENTS.stopped, { conversationId, messageId: message.id });
       } else {
