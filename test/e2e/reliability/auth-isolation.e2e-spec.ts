@@ -109,6 +109,7 @@ describe('authentication and isolation (e2e)', () => {
     const chat = await t.http.post('/api/v1/ai/chat').set(owner.auth).send({ message: 'private' }).expect(201);
     const conversationId = chat.body.conversationId;
     const job = await t.http.post('/api/v1/ai/jobs/embeddings').set(owner.auth).send({ text: 'private' }).expect(202);
+    await eventually(async () => (await t.http.get(`/api/v1/ai/jobs/${job.body.jobId}`).set(owner.auth).expect(200)).body.state === 'completed', 10_000, 50);
     const before = await t.prisma.message.findMany({ where: { conversationId }, orderBy: { createdAt: 'asc' } });
     fake.reset();
 

@@ -12,7 +12,7 @@ import { connectSocket, recordEvents, waitForEvent } from '../../support/ws-clie
 // events. Every hostile input must get a 4xx (or chat:error) in the error shape, never a 5xx, and
 // change no row. Reproduce a failure with FUZZ_SEED=<the seed printed below>.
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
-const RUNS = Number(process.env.FUZZ_RUNS ?? 40);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 30);
 const MAX_MESSAGE_LENGTH = 2_000;
 const MAX_TOKENS = 1_000;
 
