@@ -13,7 +13,7 @@ import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PrismaModule } from './prisma/prisma.module';
-import { QueueDashboardModule } from './queue/queue-dashboard.module';
+import type { QueueDashboardModule as DashboardModule } from './queue/queue-dashboard.module';
 import { QueueModule } from './queue/queue.module';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
@@ -41,7 +41,7 @@ export class AppModule {
         HealthModule,
         AiJobsModule.forRoot({ runsApi, runsWorker }),
         ...(runsApi ? [RateLimitModule, AuthModule, AiModule, AiStreamModule] : []),
-        ...(hasDashboard ? [QueueDashboardModule] : []),
+        ...(hasDashboard ? [loadQueueDashboardModule()] : []),
       ],
       providers: runsApi
         ? [
@@ -52,4 +52,9 @@ export class AppModule {
         : [],
     };
   }
+}
+
+// Required only when the dashboard is on: the Bull Board packages cost memory every instance would pay.
+function loadQueueDashboardModule(): typeof DashboardModule {
+  return (require('./queue/queue-dashboard.module') as { QueueDashboardModule: typeof DashboardModule }).QueueDashboardModule;
 }
