@@ -35,6 +35,7 @@ describe('OpenAPI document (e2e)', () => {
     const schemas = body.components.schemas;
     expect(Object.keys(schemas.ChatRequestDto.properties).sort()).toEqual(['conversationId', 'maxTokens', 'message', 'model', 'temperature']);
     expect(schemas.ChatRequestDto.required).toEqual(['message']);
+    expect(schemas.ChatRequestDto.properties.conversationId).toMatchObject({ type: 'string', format: 'uuid', nullable: true });
     expect(Object.keys(schemas.ChatResponseDto.properties).sort()).toEqual(['content', 'conversationId', 'createdAt', 'messageId', 'model', 'tokens']);
     expect(Object.keys(schemas.RegisterDto.properties).sort()).toEqual(['email', 'name', 'password']);
     expect(Object.keys(schemas.UsageResponseDto.properties).sort()).toEqual(['conversationsCount', 'lastUsed', 'messagesCount', 'totalTokens']);

@@ -11,7 +11,7 @@ export class ChatRequestDto extends CompletionOptionsDto {
   @MaxLengthFromConfig('AI_MAX_MESSAGE_LENGTH')
   message: string;
 
-  @ApiPropertyOptional({ format: 'uuid', description: 'Continue this conversation; omit (or null) to start a new one' })
+  @ApiPropertyOptional({ type: String, format: 'uuid', nullable: true, description: 'Continue this conversation; omit (or null) to start a new one' })
   @IsOptional()
   @IsUUID()
   conversationId?: string | null;
