@@ -40,8 +40,12 @@ export function summarizeProfile(file, top = 20, window = null) {
   return { totalMs: Math.round(total / 1000), busyMs: Math.round(busy / 1000), functions: rank(byFunction), packages: rank(byPackage) };
 }
 
+// The bench runs the service from a snapshot under node_modules/.cache/ai-bench-dist/<pid>/dist.
+const APP_SNAPSHOT = /\/node_modules\/\.cache\/ai-bench[^/]*\/(?:\d+\/)?dist\//;
+
 function shortUrl(url) {
   if (!url) return '';
+  if (APP_SNAPSHOT.test(url)) return `dist/${url.split(APP_SNAPSHOT)[1]}`;
   const nm = url.lastIndexOf('node_modules/');
   if (nm >= 0) return url.slice(nm + 'node_modules/'.length);
   const dist = url.indexOf('/dist/');
@@ -53,6 +57,7 @@ function packageOf(f) {
   const url = f.url;
   if (!url) return f.functionName.startsWith('(') ? f.functionName : '(native / V8 builtins)';
   if (url.startsWith('node:')) return 'node: core';
+  if (APP_SNAPSHOT.test(url)) return 'app (dist/)';
   const nm = url.lastIndexOf('node_modules/');
   if (nm >= 0) {
     const rest = url.slice(nm + 'node_modules/'.length).split('/');

@@ -3,6 +3,7 @@
 // - streaming direct: the openai SDK (the library the service itself uses upstream), or with
 //   --direct=sse a plain fetch + SSE line parser;
 // - non-streaming, both sides: fetch (undici, keep-alive) with a JSON body.
+import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import OpenAI from 'openai';
 import { io } from 'socket.io-client';
@@ -172,4 +173,48 @@ export async function postJson(url, body, headers = {}) {
   } catch (error) {
     return { ok: false, status: 0, latency: performance.now() - t0, body: null, error: String(error?.message ?? error), startedAt: t0, endedAt: performance.now() };
   }
+}
+
+// The same with node:http (keep-alive agent) and the minimal SSE parser: no fetch, no web streams.
+const keepAlive = new http.Agent({ keepAlive: true, maxSockets: Infinity });
+export function streamDirectHttp(baseURL, { model, message, expected }) {
+  const t0 = performance.now();
+  let ttft = NaN;
+  let lastAt = NaN;
+  let chunks = 0;
+  let text = '';
+  const fail = (error) => ({ ok: false, error: String(error?.message ?? error), ttft, ttlt: NaN, total: NaN, chunks, startedAt: t0, endedAt: performance.now() });
+  return new Promise((resolve) => {
+    const body = JSON.stringify({ model, messages: [{ role: 'user', content: message }], ...STREAM_PARAMS });
+    const req = http.request(`${baseURL}/chat/completions`, { method: 'POST', agent: keepAlive, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: 'Bearer sk-bench-direct' } }, (res) => {
+      if (res.statusCode !== 200) return res.resume(), resolve(fail(`HTTP ${res.statusCode}`));
+      res.setEncoding('utf8');
+      let pending = '';
+      res.on('data', (part) => {
+        pending += part;
+        let cut;
+        while ((cut = pending.indexOf('\n\n')) >= 0) {
+          const event = pending.slice(0, cut);
+          pending = pending.slice(cut + 2);
+          if (!event.startsWith('data: ') || event === 'data: [DONE]') continue;
+          const delta = JSON.parse(event.slice(6)).choices[0]?.delta?.content;
+          if (delta) {
+            const now = performance.now();
+            if (chunks === 0) ttft = now - t0;
+            lastAt = now;
+            chunks++;
+            text += delta;
+          }
+        }
+      });
+      res.on('end', () => {
+        const endAt = performance.now();
+        const ok = expected === undefined || text === expected;
+        resolve({ ok, error: ok ? null : 'text mismatch', ttft, ttlt: lastAt - t0, total: endAt - t0, chunks, startedAt: t0, endedAt: endAt });
+      });
+      res.on('error', (e) => resolve(fail(e)));
+    });
+    req.on('error', (e) => resolve(fail(e)));
+    req.end(body);
+  });
 }

@@ -37,14 +37,20 @@ export async function startPgCounterProxy({ targetHost = '127.0.0.1', targetPort
   });
 
   function onFrontend(type, body) {
+    let sql;
     if (type === 'P') {
       // Parse: statement name \0 query \0 ...
       const nameEnd = body.indexOf(0);
-      const sql = body.toString('utf8', nameEnd + 1, body.indexOf(0, nameEnd + 1));
-      counters.parsedSql.push(sql);
+      sql = body.toString('utf8', nameEnd + 1, body.indexOf(0, nameEnd + 1));
     } else if (type === 'Q') {
-      counters.parsedSql.push(body.toString('utf8', 0, body.length - 1));
+      sql = body.toString('utf8', 0, body.length - 1);
+    } else {
+      return;
     }
+    counters.parsedSql.push(sql);
+    // A data-modifying CTE (WITH x AS (UPDATE ...) INSERT ...) reports only its top-level rows in
+    // the CommandComplete tag: flag it, so that rows are reported as a lower bound.
+    if (/^\s*WITH\b/i.test(sql) && /\bAS\s*\(\s*(UPDATE|INSERT|DELETE)\b/i.test(sql)) counters.cteWrites++;
   }
 
   function onBackend(conn, type, body) {
@@ -92,7 +98,7 @@ export async function startPgCounterProxy({ targetHost = '127.0.0.1', targetPort
 }
 
 function freshCounters() {
-  return { statements: 0, transactions: 0, writeTransactions: 0, rowsWritten: 0, byCommand: {}, tags: [], parsedSql: [] };
+  return { statements: 0, transactions: 0, writeTransactions: 0, rowsWritten: 0, cteWrites: 0, byCommand: {}, tags: [], parsedSql: [] };
 }
 
 // Splits a byte stream into protocol messages: 1-byte type + int32 length (self-inclusive).

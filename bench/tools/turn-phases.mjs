@@ -16,6 +16,8 @@ import { median, percentile } from '../lib/stats.mjs';
 
 const require = createRequire(import.meta.url);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+// BENCH_DIST: another build (e.g. node_modules/.cache/ai-bench-patched/dist from prototype-fixes.mjs).
+const DIST = path.resolve(ROOT, process.env.BENCH_DIST ?? 'dist');
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/ai_service_bench';
 const turns = Number(process.argv[2] ?? 200);
 const owner = `phases-${process.pid}`;
@@ -25,12 +27,12 @@ const fake = spawn(process.execPath, ['-r', path.join(ROOT, 'bench/lib/child-pre
 const fakeUrl = await new Promise((resolve) => fake.stdout.once('data', (d) => resolve(JSON.parse(String(d).split('\n')[0]).url)));
 
 const secret = 'bench-jwt-secret-0123456789abcdef';
-const env = require(path.join(ROOT, 'dist/config/env.schema.js')).validateEnv({
+const env = require(path.join(DIST, 'config/env.schema.js')).validateEnv({
   NODE_ENV: 'production', PORT: '0', DATABASE_URL, REDIS_URL: `redis://127.0.0.1:6379/${redisIndex}`, REDIS_PREFIX: 'ai-phases',
   JWT_SECRET: secret, LOG_LEVEL: 'warn', LOG_PRETTY: 'false', OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: fakeUrl, OPENAI_MODEL: 'gpt-4o-mini',
   OPENAI_MAX_RETRIES: '0', AI_RATE_LIMIT: '1000000000', USER_TOKEN_LIMIT: '2000000000',
 });
-const { createApp } = require(path.join(ROOT, 'dist/app.setup.js'));
+const { createApp } = require(path.join(DIST, 'app.setup.js'));
 const app = await createApp(env);
 await app.listen(0, '127.0.0.1');
 const base = await app.getUrl();
@@ -48,7 +50,7 @@ function wrapAsync(cls, method, name = `${cls.name}.${method}`) {
     }
   };
 }
-const load = (p) => require(path.join(ROOT, 'dist', p));
+const load = (p) => require(path.join(DIST, p));
 const { ChatService } = load('ai/chat/chat.service.js');
 const { UsersService } = load('users/users.service.js');
 const { ConversationService } = load('ai/conversations/conversation.service.js');
