@@ -37,13 +37,15 @@ export class OpenAiService {
     return this.client !== null;
   }
 
-  async generateCompletion(messages: LlmMessage[], options: CompletionOptions, context: CallContext): Promise<CompletionResult> {
+  // `signal` cancels the request (a turn refused while the call was already on its way).
+  async generateCompletion(messages: LlmMessage[], options: CompletionOptions, context: CallContext, signal?: AbortSignal): Promise<CompletionResult> {
     const client = this.requireClient();
     this.logger.log(`Generating completion with model: ${options.model}`);
     const startedAt = performance.now();
     try {
       const completion = await client.chat.completions.create(
         { model: options.model, messages, max_tokens: options.maxTokens, temperature: options.temperature },
+        { signal },
       );
       const content = completion.choices[0]?.message?.content ?? '';
       const usage = completion.usage
