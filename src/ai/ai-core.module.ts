@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { UsersModule } from '../users/users.module';
+import { ChatTurnRepository } from './chat/chat-turn.repository';
 import { ChatService } from './chat/chat.service';
 import { EmbeddingRecordRepository } from './chat/embedding-record.repository';
 import { EmbeddingService } from './chat/embedding.service';
@@ -11,7 +12,7 @@ import { LlmModule } from './llm/llm.module';
 // them, and the worker role imports only this, so it serves no AI routes.
 @Module({
   imports: [UsersModule, LlmModule],
-  providers: [ChatService, EmbeddingService, EmbeddingRecordRepository, ConversationService, ConversationRepository],
+  providers: [ChatService, ChatTurnRepository, EmbeddingService, EmbeddingRecordRepository, ConversationService, ConversationRepository],
   exports: [ChatService, EmbeddingService, ConversationService],
 })
 export class AiCoreModule {}

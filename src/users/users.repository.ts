@@ -9,7 +9,7 @@ type Db = Prisma.TransactionClient | PrismaService;
 // Prisma keeps timestamps as UTC in "timestamp without time zone" columns.
 export const NOW_UTC = Prisma.sql`(now() AT TIME ZONE 'UTC')`;
 
-const LIVE_HOLDS = Prisma.sql`(CASE WHEN "reservationExpiresAt" > now() THEN GREATEST("reservedTokens", 0) ELSE 0 END)`;
+export const LIVE_HOLDS = Prisma.sql`(CASE WHEN "reservationExpiresAt" > now() THEN GREATEST("reservedTokens", 0) ELSE 0 END)`;
 
 @Injectable()
 export class UsersRepository {
@@ -39,12 +39,18 @@ export class UsersRepository {
   // reach the limit. Concurrent calls queue on the row lock and each re-reads the row it waited for,
   // so every call sees the holds of those admitted before it. False: refused (or no such user).
   async reserveTokens(id: string, tokens: number, ttlMs: number): Promise<boolean> {
-    const updated = await this.prisma.$executeRaw`
-      UPDATE "User"
-      SET "reservedTokens" = ${LIVE_HOLDS} + ${tokens},
-          "reservationExpiresAt" = now() + ${ttlMs} * interval '1 millisecond'
-      WHERE "id" = ${id}::uuid AND "totalTokensUsed" + ${LIVE_HOLDS} < "tokenLimit"`;
+    const updated = await this.prisma.$executeRaw(this.reserveTokensSql(id, tokens, ttlMs));
     return updated === 1;
+  }
+
+  // The reserve UPDATE as a fragment, for a caller that runs it inside a larger single statement
+  // (a CTE). `onlyIf` is a further SQL condition for the hold to be taken.
+  reserveTokensSql(id: string, tokens: number, ttlMs: number, onlyIf: Prisma.Sql = Prisma.sql`true`): Prisma.Sql {
+    return Prisma.sql`
+      UPDATE "User"
+      SET "reservedTokens" = ${LIVE_HOLDS} + ${tokens}::int,
+          "reservationExpiresAt" = now() + ${ttlMs} * interval '1 millisecond'
+      WHERE "id" = ${id}::uuid AND "totalTokensUsed" + ${LIVE_HOLDS} < "tokenLimit" AND ${onlyIf}`;
   }
 
   // The settle UPDATE as a fragment, for a caller that runs it inside a larger single statement

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { NotFoundError } from '../../common/errors/app-error';
-import type { Message } from '../../generated/prisma/client';
 import { UsersRepository } from '../../users/users.repository';
 import {
   ConversationDetailResponseDto,
@@ -43,11 +42,6 @@ export class ConversationService {
   // Throws 404 unless the conversation exists and belongs to the user.
   async assertOwnedBy(id: string, userId: string): Promise<void> {
     if (!(await this.conversations.existsForUser(id, userId))) throw new NotFoundError('Conversation');
-  }
-
-  // The last `limit` messages, oldest first; empty for a conversation that is not the user's.
-  getConversationHistory(conversationId: string, userId: string, limit: number): Promise<Message[]> {
-    return this.conversations.findRecentMessages(conversationId, userId, limit);
   }
 
   async getUserUsageStats(userId: string): Promise<UsageResponseDto> {

@@ -96,19 +96,31 @@ export class ChatStreamService implements BeforeApplicationShutdown {
     try {
       const dto = await validateDto(StreamChatDto, payload);
       // Each stream gets its own id, so its log lines correlate like an HTTP request's.
-      turn = await this.dbPhase(() =>
-        this.chat.beginTurn(userId, dto, {
+      const prepared = await this.dbPhase(() =>
+        this.chat.prepareTurn(userId, dto, {
           transport: 'ws',
           requestId: randomUUID(),
           admission: this.rateLimits.assertAllowed('ai', userId),
         }),
       );
+      // The request goes out while the hold is taken and the question stored (the first next() sends
+      // it); nothing reaches the client before that write, so the event order is unchanged.
+      const events = this.llm.streamCompletion(prepared.llmMessages, prepared.options, prepared.context, stream.controller.signal);
+      const first = events.next();
+      first.catch(() => undefined);
+      turn = await this.dbPhase(() => this.chat.openTurn(prepared)).catch(async (error: unknown) => {
+        stream.controller.abort();
+        await first.catch(() => undefined);
+        await events.return(undefined);
+        throw error;
+      });
       const { conversationId } = turn;
       if (turn.isNewConversation) client.emit(CHAT_EVENTS.conversation, { conversationId });
       client.emit(CHAT_EVENTS.userMessage, { messageId: turn.userMessage.id, content: turn.userMessage.content, conversationId });
 
       let end: Extract<StreamEvent, { type: 'end' }> | undefined;
-      for await (const event of this.llm.streamCompletion(turn.llmMessages, turn.options, turn.context, stream.controller.signal)) {
+      for (let next = await first; !next.done; next = await events.next()) {
+        const event = next.value;
         if (event.type === 'delta') {
           text += event.content;
           client.emit(CHAT_EVENTS.message, { content: event.content, conversationId });
