@@ -15,8 +15,8 @@ export async function startPgCounterProxy({ targetHost = '127.0.0.1', targetPort
     client.setNoDelay(true);
     upstream.setNoDelay(true);
     sockets.add(client).add(upstream);
-    const conn = { inTx: false };
-    const front = messageReader(true, (type, body) => onFrontend(type, body));
+    const conn = { inTx: false, writingSelect: false };
+    const front = messageReader(true, (type, body) => onFrontend(conn, type, body));
     const back = messageReader(false, (type, body) => onBackend(conn, type, body));
     client.on('data', (data) => {
       upstream.write(data);
@@ -36,7 +36,7 @@ export async function startPgCounterProxy({ targetHost = '127.0.0.1', targetPort
     upstream.on('close', close).on('error', close);
   });
 
-  function onFrontend(type, body) {
+  function onFrontend(conn, type, body) {
     let sql;
     if (type === 'P') {
       // Parse: statement name \0 query \0 ...
@@ -50,12 +50,19 @@ export async function startPgCounterProxy({ targetHost = '127.0.0.1', targetPort
     counters.parsedSql.push(sql);
     // A data-modifying CTE (WITH x AS (UPDATE ...) INSERT ...) reports only its top-level rows in
     // the CommandComplete tag: flag it, so that rows are reported as a lower bound.
-    if (/^\s*WITH\b/i.test(sql) && /\bAS\s*\(\s*(UPDATE|INSERT|DELETE)\b/i.test(sql)) counters.cteWrites++;
+    const isCteWrite = /^\s*WITH\b/i.test(sql) && /\bAS\s*\(\s*(UPDATE|INSERT|DELETE)\b/i.test(sql);
+    if (isCteWrite) counters.cteWrites++;
+    // A CTE whose writes sit in WITH clauses under a top-level SELECT completes with a SELECT tag;
+    // it is still a write transaction of its own. (The pg driver runs one statement at a time per
+    // connection, so the next CommandComplete on this connection is this statement's.)
+    conn.writingSelect = isCteWrite;
   }
 
   function onBackend(conn, type, body) {
     if (type !== 'C') return;
     const tag = body.toString('utf8', 0, body.length - 1);
+    const writingSelect = conn.writingSelect;
+    conn.writingSelect = false;
     const [command] = tag.split(' ');
     const rows = Number(tag.split(' ').at(-1));
     counters.statements++;
@@ -70,6 +77,12 @@ export async function startPgCounterProxy({ targetHost = '127.0.0.1', targetPort
       conn.inTx = false;
     } else if (command === 'INSERT' || command === 'UPDATE' || command === 'DELETE') {
       counters.rowsWritten += Number.isFinite(rows) ? rows : 0;
+      if (conn.inTx) conn.txWrites++;
+      else {
+        counters.transactions++;
+        counters.writeTransactions++;
+      }
+    } else if (command === 'SELECT' && writingSelect) {
       if (conn.inTx) conn.txWrites++;
       else {
         counters.transactions++;
