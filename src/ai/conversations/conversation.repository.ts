@@ -3,6 +3,10 @@ import type { Conversation, Message } from '../../generated/prisma/client';
 import { PrismaService } from '../../prisma/prisma.service';
 
 export type ConversationWithMessages = Conversation & { messages: Message[] };
+export interface ConversationPage {
+  conversations: Conversation[];
+  total: number;
+}
 
 // Queries only. Every read of user data filters by userId, so "not mine" reads as "not found".
 @Injectable()
@@ -28,9 +32,21 @@ export class ConversationRepository {
     });
   }
 
-  // Served by the (userId, updatedAt desc) index.
-  findPageForUser(userId: string, skip: number, take: number): Promise<Conversation[]> {
-    return this.prisma.conversation.findMany({ where: { userId }, orderBy: [{ updatedAt: 'desc' }, { id: 'desc' }], skip, take });
+  // One page and the user's total in one statement: one round trip and one snapshot instead of two
+  // queries (the list's hottest path). A page past the end still gets the total, on a row of nulls.
+  // The page is served by the (userId, updatedAt desc) index.
+  async findPageForUser(userId: string, skip: number, take: number): Promise<ConversationPage> {
+    const rows = await this.prisma.$queryRaw<(Conversation & { total: number })[]>`
+      SELECT t."total", p.*
+      FROM (SELECT count(*)::int AS "total" FROM "Conversation" WHERE "userId" = ${userId}::uuid) t
+      LEFT JOIN LATERAL (
+        SELECT "id", "userId", "title", "messageCount", "totalTokens", "createdAt", "updatedAt"
+        FROM "Conversation"
+        WHERE "userId" = ${userId}::uuid
+        ORDER BY "updatedAt" DESC, "id" DESC
+        LIMIT ${take}::int OFFSET ${skip}::int
+      ) p ON true`;
+    return { total: rows[0].total, conversations: rows[0].id === null ? [] : rows };
   }
 
   countForUser(userId: string): Promise<number> {

@@ -22,11 +22,8 @@ export class ConversationService {
   }
 
   async listConversations(userId: string, page: number, limit: number): Promise<ConversationPageResponseDto> {
-    const [rows, total] = await Promise.all([
-      this.conversations.findPageForUser(userId, (page - 1) * limit, limit),
-      this.conversations.countForUser(userId),
-    ]);
-    return { data: rows.map(mapConversation), meta: { total, page, limit, totalPages: Math.ceil(total / limit) } };
+    const { conversations, total } = await this.conversations.findPageForUser(userId, (page - 1) * limit, limit);
+    return { data: conversations.map(mapConversation), meta: { total, page, limit, totalPages: Math.ceil(total / limit) } };
   }
 
   async getConversation(id: string, userId: string): Promise<ConversationDetailResponseDto> {
