@@ -2,7 +2,8 @@
 // app in-process from dist/ (createApp, as main.ts does), wraps the turn's service methods with
 // timers, and runs sequential streamed turns over one socket against the lean fake upstream
 // (first token after 1 ms, 2 chunks). Needs the bench database left by `npm run bench -- --keep-db`.
-//   node bench/tools/turn-phases.mjs [turns]
+//   node bench/tools/turn-phases.mjs [turns] [stream|rest]
+// BENCH_DATABASE_URL: another migrated database.
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -23,7 +24,7 @@ const turns = Number(process.argv[2] ?? 200);
 const owner = `phases-${process.pid}`;
 const redisIndex = await claimRedisDb('redis://127.0.0.1:6379', 13, owner);
 
-const fake = spawn(process.execPath, ['-r', path.join(ROOT, 'bench/lib/child-preload.cjs'), path.join(ROOT, 'bench/fake-upstream.mjs'), '--ttft-ms', '1', '--chunks', '2', '--cadence-ms', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const fake = spawn(process.execPath, ['-r', path.join(ROOT, 'bench/lib/child-preload.cjs'), path.join(ROOT, 'bench/fake-upstream.mjs'), '--ttft-ms', '1', '--chunks', '2', '--cadence-ms', '0', '--chat-delay-ms', '1'], { stdio: ['ignore', 'pipe', 'inherit'] });
 const fakeUrl = await new Promise((resolve) => fake.stdout.once('data', (d) => resolve(JSON.parse(String(d).split('\n')[0]).url)));
 
 const secret = 'bench-jwt-secret-0123456789abcdef';
@@ -52,24 +53,21 @@ function wrapAsync(cls, method, name = `${cls.name}.${method}`) {
 }
 const load = (p) => require(path.join(DIST, p));
 const { ChatService } = load('ai/chat/chat.service.js');
-const { UsersService } = load('users/users.service.js');
-const { ConversationService } = load('ai/conversations/conversation.service.js');
-const { ConversationRepository } = load('ai/conversations/conversation.repository.js');
+const { ChatTurnRepository } = load('ai/chat/chat-turn.repository.js');
 const { RateLimitService } = load('rate-limit/rate-limit.service.js');
 const { OpenAiService } = load('ai/llm/openai.service.js');
-wrapAsync(RateLimitService, 'assertAllowed', '1 rate limit (Redis)');
-wrapAsync(ChatService, 'beginTurn', '2 beginTurn (all pre-flight DB work)');
-wrapAsync(UsersService, 'assertWithinTokenBudget', '2a   budget read');
-wrapAsync(ConversationService, 'assertOwnedBy', '2b   ownership read');
-wrapAsync(ConversationService, 'getConversationHistory', '2c   history read');
-wrapAsync(ConversationRepository, 'appendMessage', '2d/4 appendMessage (user msg tx; inside completeTurn tx too)');
-wrapAsync(ChatService, 'completeTurn', '4 completeTurn (answer tx)');
+wrapAsync(RateLimitService, 'assertAllowed', '1 rate limit (Redis), in parallel with 2a');
+wrapAsync(ChatService, 'prepareTurn', '2 prepareTurn (pre-flight: rate limit ∥ one read)');
+wrapAsync(ChatTurnRepository, 'findTurnContext', '2a   budget + ownership + history read');
+wrapAsync(ChatService, 'openTurn', '3 openTurn (hold + question; overlaps 4)');
+wrapAsync(OpenAiService, 'generateCompletion', '4 upstream completion (REST, SDK + fake)');
+wrapAsync(ChatService, 'completeTurn', '5 completeTurn (answer + counters + settle)');
 const originalStream = OpenAiService.prototype.streamCompletion;
 OpenAiService.prototype.streamCompletion = async function* (...args) {
   const t = performance.now();
   let first = true;
   for await (const event of originalStream.apply(this, args)) {
-    if (first) record('3 upstream request → first delta (SDK + fake)', performance.now() - t), (first = false);
+    if (first) record('4 upstream request → first delta (SDK + fake)', performance.now() - t), (first = false);
     yield event;
   }
 };
@@ -79,14 +77,23 @@ await db.connect();
 await db.query(`DELETE FROM "User" WHERE email LIKE 'phases-%'`);
 await db.end();
 const [user] = await seedUsers(DATABASE_URL, 1, { secret, tokenLimit: 2_000_000_000, prefix: 'phases' });
+const mode = process.argv[3] ?? 'stream';
 const socket = await connectSocket(base, user.token);
 const ttfts = [];
 for (let i = 0; i < turns + 20; i++) {
   const tag = `p${i}`;
-  const r = await streamViaSocket(socket, { message: `[${tag}] hi`, expected: answerText(tag, 2) });
-  if (!r.ok) throw new Error(r.error);
-  if (i >= 20) ttfts.push(r.ttft);
-  else spans.clear();
+  const t = performance.now();
+  if (mode === 'rest') {
+    const res = await fetch(`${base}/api/v1/ai/chat`, { method: 'POST', headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ message: `[${tag}] hi` }) });
+    if (res.status !== 201) throw new Error(`status ${res.status}: ${await res.text()}`);
+    await res.json();
+    if (i >= 20) ttfts.push(performance.now() - t);
+  } else {
+    const r = await streamViaSocket(socket, { message: `[${tag}] hi`, expected: answerText(tag, 2) });
+    if (!r.ok) throw new Error(r.error);
+    if (i >= 20) ttfts.push(r.ttft);
+  }
+  if (i < 20) spans.clear();
 }
 const direct = [];
 for (let i = 0; i < turns; i++) {
@@ -99,7 +106,7 @@ for (let i = 0; i < turns; i++) {
   while (!(await reader.read()).done);
 }
 console.log(`${turns} sequential turns, fake TTFT 1 ms; median / p90 ms`);
-console.log(`   socket TTFT (client side)`.padEnd(66), median(ttfts).toFixed(2), percentile(ttfts, 90).toFixed(2));
+console.log(`   ${mode === 'rest' ? 'POST /ai/chat latency' : 'socket TTFT'} (client side)`.padEnd(66), median(ttfts).toFixed(2), percentile(ttfts, 90).toFixed(2));
 console.log(`   direct fetch TTFT to the fake (no SDK)`.padEnd(66), median(direct).toFixed(2), percentile(direct, 90).toFixed(2));
 for (const [name, values] of [...spans].sort()) console.log(`   ${name}`.padEnd(66), median(values).toFixed(2), percentile(values, 90).toFixed(2));
 socket.close();

@@ -49,7 +49,7 @@ export class UsersRepository {
     return Prisma.sql`
       UPDATE "User"
       SET "reservedTokens" = ${LIVE_HOLDS} + ${tokens}::int,
-          "reservationExpiresAt" = now() + ${ttlMs} * interval '1 millisecond'
+          "reservationExpiresAt" = now() + ${ttlMs}::int * interval '1 millisecond'
       WHERE "id" = ${id}::uuid AND "totalTokensUsed" + ${LIVE_HOLDS} < "tokenLimit" AND ${onlyIf}`;
   }
 
@@ -61,7 +61,7 @@ export class UsersRepository {
       UPDATE "User"
       SET "reservedTokens" = "reservedTokens" - ${heldTokens}::int,
           "totalTokensUsed" = "totalTokensUsed" + ${tokens ?? 0}::int,
-          "lastAiCallAt" = CASE WHEN ${isCounted} THEN ${NOW_UTC} ELSE "lastAiCallAt" END,
+          "lastAiCallAt" = CASE WHEN ${isCounted}::boolean THEN ${NOW_UTC} ELSE "lastAiCallAt" END,
           "updatedAt" = ${NOW_UTC}
       WHERE "id" = ${id}::uuid AND ${onlyIf}`;
   }

@@ -42,6 +42,7 @@ type OpenTurnRow = { held: boolean; conversationFound: boolean } & ({ [K in keyo
 
 // The statements of a chat turn. Each is a single SQL statement (data-modifying CTEs), so each is
 // atomic on its own and costs one round trip: a turn is one read and two writes, whatever its length.
+// They run as prepared statements (PrismaService.queryPrepared): they are on every turn's path.
 @Injectable()
 export class ChatTurnRepository {
   constructor(
@@ -52,7 +53,7 @@ export class ChatTurnRepository {
   // The budget check, the ownership check and the newest `historyLimit` messages (served by the
   // (conversationId, createdAt) index). No row: the user no longer exists.
   async findTurnContext(userId: string, conversationId: string | null, historyLimit: number): Promise<TurnContext | null> {
-    const rows = await this.prisma.$queryRaw<TurnContextRow[]>`
+    const rows = await this.prisma.queryPrepared<TurnContextRow>(Prisma.sql`
       SELECT u."totalTokensUsed" + ${LIVE_HOLDS} < u."tokenLimit" AS "withinBudget",
              c."id" IS NOT NULL AS "conversationFound",
              h."id", h."role"::text AS "role", h."content", h."status"::text AS "status"
@@ -63,10 +64,10 @@ export class ChatTurnRepository {
         FROM "Message" m
         WHERE m."conversationId" = c."id"
         ORDER BY m."createdAt" DESC, m."id" DESC
-        LIMIT ${historyLimit}
+        LIMIT ${historyLimit}::int
       ) h ON true
       WHERE u."id" = ${userId}::uuid
-      ORDER BY h."createdAt" ASC, h."id" ASC`;
+      ORDER BY h."createdAt" ASC, h."id" ASC`);
     if (rows.length === 0) return null;
     const history = rows.filter((row) => row.id !== null) as HistoryMessage[];
     return { withinBudget: rows[0].withinBudget, conversationFound: rows[0].conversationFound, history };
@@ -88,7 +89,7 @@ export class ChatTurnRepository {
       conversationId === null
         ? Prisma.sql`
           INSERT INTO "Conversation" ("id", "userId", "title", "messageCount", "totalTokens", "createdAt", "updatedAt")
-          SELECT gen_random_uuid(), ${userId}::uuid, ${'newConversationTitle' in target ? target.newConversationTitle : null}, 1, 0, ${NOW_UTC}, ${NOW_UTC}
+          SELECT gen_random_uuid(), ${userId}::uuid, ${'newConversationTitle' in target ? target.newConversationTitle : null}::text, 1, 0, ${NOW_UTC}, ${NOW_UTC}
           FROM hold
           RETURNING "id"`
         : Prisma.sql`
@@ -96,7 +97,7 @@ export class ChatTurnRepository {
           SET "messageCount" = "messageCount" + 1, "updatedAt" = ${NOW_UTC}
           WHERE "id" = ${conversationId}::uuid AND "userId" = ${userId}::uuid AND EXISTS (SELECT 1 FROM hold)
           RETURNING "id"`;
-    const [row] = await this.prisma.$queryRaw<OpenTurnRow[]>`
+    const [row] = await this.prisma.queryPrepared<OpenTurnRow>(Prisma.sql`
       WITH hold AS (
         ${this.users.reserveTokensSql(userId, heldTokens, holdTtlMs, conversationId === null ? Prisma.sql`true` : ownsConversation)}
         RETURNING 1
@@ -104,7 +105,7 @@ export class ChatTurnRepository {
       c AS (${conversation}),
       m AS (${insertMessageFrom(message)})
       SELECT EXISTS (SELECT 1 FROM hold) AS "held", ${conversationId === null ? Prisma.sql`true` : ownsConversation} AS "conversationFound", m.*
-      FROM (SELECT 1) AS one LEFT JOIN m ON true`;
+      FROM (SELECT 1) AS one LEFT JOIN m ON true`);
     if (row.id !== null) return { outcome: 'opened', userMessage: toMessage(row) };
     if (row.held) return { outcome: 'conversation-gone' };
     return { outcome: row.conversationFound ? 'over-budget' : 'conversation-not-found' };
@@ -114,7 +115,7 @@ export class ChatTurnRepository {
   // one statement (increments in SQL, so concurrent turns never lose tokens). Null: the
   // conversation is gone (deleted meanwhile); nothing was written.
   async closeTurn(userId: string, conversationId: string, answer: NewMessage, heldTokens: number): Promise<Message | null> {
-    const [row] = await this.prisma.$queryRaw<Message[]>`
+    const [row] = await this.prisma.queryPrepared<Message>(Prisma.sql`
       WITH c AS (
         UPDATE "Conversation"
         SET "messageCount" = "messageCount" + 1, "totalTokens" = "totalTokens" + ${answer.tokens ?? 0}::int, "updatedAt" = ${NOW_UTC}
@@ -125,7 +126,7 @@ export class ChatTurnRepository {
         ${this.users.settleTokenUsageSql(userId, { tokens: answer.tokens ?? null, heldTokens }, Prisma.sql`EXISTS (SELECT 1 FROM c)`)}
         RETURNING 1
       )
-      ${insertMessageFrom(answer)}`;
+      ${insertMessageFrom(answer)}`);
     return row ?? null;
   }
 }
@@ -134,9 +135,9 @@ export class ChatTurnRepository {
 function insertMessageFrom(message: NewMessage): Prisma.Sql {
   return Prisma.sql`
     INSERT INTO "Message" ("id", "conversationId", "role", "content", "tokens", "tokensEstimated", "model", "status", "idempotencyKey", "createdAt")
-    SELECT gen_random_uuid(), c."id", ${message.role}::"Role", ${message.content}, ${message.tokens ?? null}::int,
-           ${message.tokensEstimated ?? false}, ${message.model ?? null}, ${message.status ?? 'complete'}::"MessageStatus",
-           ${message.idempotencyKey ?? null}, ${NOW_UTC}
+    SELECT gen_random_uuid(), c."id", ${message.role}::"Role", ${message.content}::text, ${message.tokens ?? null}::int,
+           ${message.tokensEstimated ?? false}::boolean, ${message.model ?? null}::text, ${message.status ?? 'complete'}::"MessageStatus",
+           ${message.idempotencyKey ?? null}::text, ${NOW_UTC}
     FROM c
     RETURNING "id", "conversationId", "role"::text AS "role", "content", "tokens", "tokensEstimated", "model",
               "status"::text AS "status", "idempotencyKey", "createdAt"`;

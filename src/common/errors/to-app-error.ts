@@ -9,7 +9,7 @@ export interface ClientError {
   error: string;
 }
 
-const CONNECTION_ERROR = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection terminated|connect ECONN|Connection is closed|Stream isn't writeable|enableOfflineQueue|MaxRetriesPerRequest|Can't reach database|Server has closed the connection|terminating connection|Query read timeout/i;
+const CONNECTION_ERROR = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection terminated|connect ECONN|Connection is closed|Stream isn't writeable|enableOfflineQueue|MaxRetriesPerRequest|Can't reach database|Server has closed the connection|terminating connection|Query read timeout|timeout exceeded when trying to connect/i;
 
 // Turns anything thrown into what a client may see. Unknown errors become a bland 500 so that no
 // stack trace, SQL or key ever leaks; the caller logs the original.
