@@ -62,6 +62,26 @@ wrapAsync(ChatTurnRepository, 'findTurnContext', '2a   budget + ownership + hist
 wrapAsync(ChatService, 'openTurn', '3 openTurn (hold + question; overlaps 4)');
 wrapAsync(OpenAiService, 'generateCompletion', '4 upstream completion (REST, SDK + fake)');
 wrapAsync(ChatService, 'completeTurn', '5 completeTurn (answer + counters + settle)');
+// REST: the pipeline around the controller (middleware, guards, pipes; then serialisation and the write).
+const { AiController } = load('ai/chat/ai.controller.js');
+let arrivedAt = 0;
+let handledAt = 0;
+app.getHttpServer().prependListener('request', (req, res) => {
+  arrivedAt = performance.now();
+  res.once('finish', () => {
+    record('0 server: request received → response written', performance.now() - arrivedAt);
+    if (handledAt) record('6 controller returned → response written', performance.now() - handledAt);
+  });
+});
+const originalHandler = AiController.prototype.sendMessage;
+AiController.prototype.sendMessage = async function (...args) {
+  record('1 request received → controller (middleware, guards, pipes)', performance.now() - arrivedAt);
+  try {
+    return await originalHandler.apply(this, args);
+  } finally {
+    handledAt = performance.now();
+  }
+};
 const originalStream = OpenAiService.prototype.streamCompletion;
 OpenAiService.prototype.streamCompletion = async function* (...args) {
   const t = performance.now();
