@@ -3,3 +3,6 @@
 export const RATE_LIMIT_BUCKETS = ['auth', 'ai'] as const;
 export type RateLimitBucket = (typeof RATE_LIMIT_BUCKETS)[number];
 export const RATE_LIMIT_BUCKET_KEY = 'rateLimitBucket';
+export const RATE_LIMIT_IN_HANDLER_KEY = 'rateLimitInHandler';
+// Where the guard leaves the pending decision of an `inHandler` route on the request.
+export const RATE_LIMIT_ADMISSION = Symbol('rateLimitAdmission');

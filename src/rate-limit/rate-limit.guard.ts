@@ -2,7 +2,7 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import type { AuthUser } from '../auth/auth-user';
-import { RATE_LIMIT_BUCKET_KEY, RateLimitBucket } from './rate-limit.constants';
+import { RATE_LIMIT_ADMISSION, RATE_LIMIT_BUCKET_KEY, RATE_LIMIT_IN_HANDLER_KEY, RateLimitBucket } from './rate-limit.constants';
 import { rateLimitedError, RateLimitService } from './rate-limit.service';
 
 // Global guard, after the JWT guard: per-user for `ai` routes, per-IP for `auth` routes.
@@ -20,17 +20,29 @@ export class RateLimitGuard implements CanActivate {
       context.getClass(),
     ]);
     if (!bucket) return true;
-    const request = context.switchToHttp().getRequest<Request & { user?: AuthUser }>();
+    const request = context.switchToHttp().getRequest<Request & { user?: AuthUser; [RATE_LIMIT_ADMISSION]?: Promise<void> }>();
     const response = context.switchToHttp().getResponse<Response>();
     const tracker = bucket === 'ai' && request.user ? request.user.id : (request.ip ?? 'unknown');
-    const decision = await this.rateLimits.consume(bucket, tracker);
-    response.setHeader('X-RateLimit-Limit', decision.limit);
-    response.setHeader('X-RateLimit-Remaining', decision.remaining);
-    response.setHeader('X-RateLimit-Reset', decision.resetSeconds);
-    if (!decision.isAllowed) {
-      response.setHeader('Retry-After', decision.retryAfterSeconds);
-      throw rateLimitedError(decision.retryAfterSeconds);
+    const admission = this.admit(bucket, tracker, response);
+    if (!this.reflector.get<boolean>(RATE_LIMIT_IN_HANDLER_KEY, context.getHandler())) {
+      await admission;
+      return true;
     }
+    // Awaited by the handler; a request refused earlier (400) must not leave it unhandled.
+    admission.catch(() => undefined);
+    request[RATE_LIMIT_ADMISSION] = admission;
     return true;
+  }
+
+  private async admit(bucket: RateLimitBucket, tracker: string, response: Response): Promise<void> {
+    const decision = await this.rateLimits.consume(bucket, tracker);
+    // An `inHandler` route may already have answered (a validation error) when the decision arrives.
+    if (!response.headersSent) {
+      response.setHeader('X-RateLimit-Limit', decision.limit);
+      response.setHeader('X-RateLimit-Remaining', decision.remaining);
+      response.setHeader('X-RateLimit-Reset', decision.resetSeconds);
+      if (!decision.isAllowed) response.setHeader('Retry-After', decision.retryAfterSeconds);
+    }
+    if (!decision.isAllowed) throw rateLimitedError(decision.retryAfterSeconds);
   }
 }

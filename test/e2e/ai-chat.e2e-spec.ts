@@ -180,10 +180,20 @@ describe('POST /api/v1/ai/chat (e2e)', () => {
     it('refuses the 21st call in a window with 429 and Retry-After while another user is unaffected', async () => {
       const user = await registerUser(t);
       const other = await registerUser(t);
-      for (let i = 0; i < 20; i++) await chat(user, { message: `m${i}` }).expect(201);
+      for (let i = 0; i < 19; i++) await chat(user, { message: `m${i}` }).expect(201);
+      const last = await chat(user, { message: 'm19' }).expect(201);
+      expect(last.headers).toMatchObject({ 'x-ratelimit-limit': '20', 'x-ratelimit-remaining': '0' });
+      const upstreamCalls = fake.chatRequests().length;
+      const stored = await t.prisma.message.count({ where: { conversation: { userId: user.id } } });
       const res = await chat(user, { message: 'one too many' }).expect(429);
       expect(res.body).toEqual({ statusCode: 429, message: 'Too many requests', error: 'Too Many Requests' });
       expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+      // Refused before anything was held, stored or sent upstream.
+      expect(fake.chatRequests()).toHaveLength(upstreamCalls);
+      expect(await t.prisma.message.count({ where: { conversation: { userId: user.id } } })).toBe(stored);
+      expect(await t.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).toMatchObject({ reservedTokens: 0 });
+      // Over the limit, a foreign conversation still answers 429: nothing about it is revealed.
+      await chat(user, { message: 'x', conversationId: '00000000-0000-4000-8000-000000000000' }).expect(429);
       // Embeddings share the same per-user budget of calls.
       await t.http.post('/api/v1/ai/embeddings').set(user.auth).send({ text: 'x' }).expect(429);
       await chat(other, { message: 'fine' }).expect(201);

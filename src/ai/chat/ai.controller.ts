@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, HttpStatus, Post } from '@nestjs/commo
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../../auth/auth-user';
 import { CurrentUser } from '../../common/decorators/current-user.decorator';
-import { RateLimit } from '../../rate-limit/rate-limit.decorator';
+import { RateLimit, RateLimitAdmission } from '../../rate-limit/rate-limit.decorator';
 import { ConversationService } from '../conversations/conversation.service';
 import { ChatRequestDto } from '../dto/chat-request.dto';
 import { ChatResponseDto } from '../dto/chat-response.dto';
@@ -23,7 +23,7 @@ export class AiController {
   ) {}
 
   @Post('chat')
-  @RateLimit('ai')
+  @RateLimit('ai', { inHandler: true })
   @ApiOperation({ summary: 'Send a message and get the whole answer (non-streaming)' })
   @ApiResponse({ status: 201, type: ChatResponseDto })
   @ApiResponse({ status: 403, description: 'Token limit exceeded' })
@@ -32,8 +32,8 @@ export class AiController {
   @ApiResponse({ status: 502, description: 'AI provider unavailable' })
   @ApiResponse({ status: 503, description: 'OpenAI client not initialized' })
   @ApiResponse({ status: 504, description: 'AI provider timed out' })
-  sendMessage(@CurrentUser() user: AuthUser, @Body() dto: ChatRequestDto): Promise<ChatResponseDto> {
-    return this.chat.sendMessage(user.id, dto);
+  sendMessage(@CurrentUser() user: AuthUser, @Body() dto: ChatRequestDto, @RateLimitAdmission() admission: Promise<void>): Promise<ChatResponseDto> {
+    return this.chat.sendMessage(user.id, dto, { transport: 'rest', admission });
   }
 
   @Post('embeddings')
