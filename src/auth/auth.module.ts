@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
+import { PassportModule } from '@nestjs/passport';
 import { AppConfigService } from '../config/app-config.service';
 import { UsersModule } from '../users/users.module';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { durationToMs } from './duration';
+import { JwtStrategy } from './jwt.strategy';
 import { PasswordService } from './password.service';
 import { RefreshTokenRepository } from './refresh-token.repository';
 import { TokenService } from './token.service';
@@ -12,6 +14,7 @@ import { TokenService } from './token.service';
 @Module({
   imports: [
     UsersModule,
+    PassportModule,
     JwtModule.registerAsync({
       inject: [AppConfigService],
       useFactory: (config: AppConfigService) => ({
@@ -27,6 +30,7 @@ import { TokenService } from './token.service';
     TokenService,
     PasswordService,
     RefreshTokenRepository,
+    JwtStrategy,
   ],
   exports: [TokenService],
 })

@@ -52,17 +52,11 @@ export class TokenService {
     return { userId: stored.userId, familyId: stored.familyId };
   }
 
-  // The checks of every access token, REST (JwtAuthGuard) and socket alike: HS256 signature,
-  // expiry, and a token of the access type. Stateless: no database read.
-  readAccessToken(token: string): AuthUser {
-    const payload = this.jwt.verify<AccessTokenPayload>(token, { algorithms: ['HS256'] });
+  // For the socket handshake: the same checks as the REST strategy.
+  async verifyAccessToken(token: string): Promise<AuthUser> {
+    const payload = await this.jwt.verifyAsync<AccessTokenPayload>(token, { algorithms: ['HS256'] });
     if (payload.typ !== 'access' || typeof payload.sub !== 'string') throw new AppError('UNAUTHORIZED', 'Unauthorized');
     return { id: payload.sub, email: payload.email };
-  }
-
-  // For the socket handshake.
-  async verifyAccessToken(token: string): Promise<AuthUser> {
-    return this.readAccessToken(token);
   }
 }
 
