@@ -36,10 +36,18 @@ export function buildPinoHttpOptions(config: AppConfigService): Options {
       res.setHeader('X-Request-Id', id);
       return id;
     },
-    customProps: (req: IncomingMessage) => ({ requestId: (req as Req).id, userId: (req as Req).user?.id }),
+    // The user is known only once the guard ran, so it goes on the closing line rather than in the
+    // request's bindings: with it there, pino-http made one more child logger per authenticated
+    // request at its end, and the line carried requestId twice.
+    customProps: (req: IncomingMessage) => ({ requestId: (req as Req).id }),
+    customSuccessObject: (req: IncomingMessage, _res: ServerResponse, line: object) => ({ userId: (req as Req).user?.id, ...line }),
+    customErrorObject: (req: IncomingMessage, _res: ServerResponse, _error: Error, line: object) => ({ userId: (req as Req).user?.id, ...line }),
+    // Read the three fields straight from the request and response: the default wrappers first copy
+    // every header and socket field into a new object on each request and response line.
+    wrapSerializers: false,
     serializers: {
-      req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
-      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      req: (req: Req) => ({ id: req.id, method: req.method, url: req.originalUrl ?? req.url }),
+      res: (res: ServerResponse) => ({ statusCode: res.headersSent ? res.statusCode : null }),
     },
     customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
   };
