@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Conversation, Message } from '../../generated/prisma/client';
+import { Prisma, type Conversation, type Message } from '../../generated/prisma/client';
 import { PrismaService } from '../../prisma/prisma.service';
 
 export type ConversationWithMessages = Conversation & { messages: Message[] };
@@ -33,10 +33,11 @@ export class ConversationRepository {
   }
 
   // One page and the user's total in one statement: one round trip and one snapshot instead of two
-  // queries (the list's hottest path). A page past the end still gets the total, on a row of nulls.
-  // The page is served by the (userId, updatedAt desc) index.
+  // queries. A page past the end still gets the total, on a row of nulls. The page is served by the
+  // (userId, updatedAt desc) index. A prepared statement (PrismaService.queryPrepared), as the list
+  // is the busiest read: planned once per connection, and no Prisma result mapping.
   async findPageForUser(userId: string, skip: number, take: number): Promise<ConversationPage> {
-    const rows = await this.prisma.$queryRaw<(Conversation & { total: number })[]>`
+    const rows = await this.prisma.queryPrepared<Conversation & { total: number }>(Prisma.sql`
       SELECT t."total", p.*
       FROM (SELECT count(*)::int AS "total" FROM "Conversation" WHERE "userId" = ${userId}::uuid) t
       LEFT JOIN LATERAL (
@@ -45,7 +46,7 @@ export class ConversationRepository {
         WHERE "userId" = ${userId}::uuid
         ORDER BY "updatedAt" DESC, "id" DESC
         LIMIT ${take}::int OFFSET ${skip}::int
-      ) p ON true`;
+      ) p ON true`);
     return { total: rows[0].total, conversations: rows[0].id === null ? [] : rows };
   }
 
