@@ -3,6 +3,7 @@ import OpenAI, { APIConnectionTimeoutError } from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { AppConfigService } from '../../config/app-config.service';
 import { MetricsService } from '../../metrics/metrics.service';
+import { readCompletionChunks } from './completion-chunks';
 import { llmNotConfigured, mapLlmError } from './llm-error';
 import { CallContext, CompletionOptions, CompletionResult, EmbeddingResult, LlmMessage, StreamEvent, TokenUsage } from './llm.types';
 import { estimatePromptTokens, estimateTextTokens } from './token-estimator';
@@ -82,20 +83,25 @@ export class OpenAiService {
       clearTimeout(stallTimer);
       stallTimer = setTimeout(() => stall.abort(), this.timeoutMs);
     };
+    const requestSignal = AbortSignal.any([signal, stall.signal]);
     try {
-      const stream = await client.chat.completions.create(
-        {
-          model: options.model,
-          messages,
-          max_tokens: options.maxTokens,
-          temperature: options.temperature,
-          stream: true,
-          stream_options: { include_usage: true },
-        },
-        { signal: AbortSignal.any([signal, stall.signal]) },
-      );
+      // The SDK makes the request (auth, retries, timeout, non-2xx → APIError); its Stream, ~16% of
+      // the streaming CPU profile (docs/performance.md, fix 7), gives way to a lean body reader.
+      const response = await client.chat.completions
+        .create(
+          {
+            model: options.model,
+            messages,
+            max_tokens: options.maxTokens,
+            temperature: options.temperature,
+            stream: true,
+            stream_options: { include_usage: true },
+          },
+          { signal: requestSignal },
+        )
+        .asResponse();
       armStallTimer();
-      for await (const chunk of stream) {
+      for await (const chunk of readCompletionChunks(response, requestSignal)) {
         armStallTimer();
         if (chunk.model) model = chunk.model;
         if (chunk.usage) upstreamUsage = chunk.usage;
@@ -108,7 +114,7 @@ export class OpenAiService {
           yield { type: 'delta', content: delta };
         }
       }
-      // The SDK ends the iteration quietly on an abort; a stall must still fail the stream.
+      // The reading ends quietly on an abort; a stall must still fail the stream.
       if (stall.signal.aborted) throw new APIConnectionTimeoutError();
     } catch (error) {
       if (!signal.aborted) throw this.failed('stream', options.model, context, startedAt, stall.signal.aborted ? new APIConnectionTimeoutError() : error, text);
