@@ -1,32 +1,103 @@
-// Probe: CPU per chunk of a plain openai-SDK streaming client (this process) against the fake,
-// at several cadences — the wake-up cost of one chunk on this machine, without the service —
-// and the same with fetch + a minimal SSE parser (what a lean OpenAiService.streamCompletion would do).
-//   node bench/tools/sdk-per-chunk.mjs <fakeOrigin> [streams]
+// Probe: CPU per chunk and per stream of an openai-SDK streaming client (this process) against the
+// fake, at several cadences — the wake-up cost of one chunk on this machine, without the service —
+// against leaner ways to read the same stream:
+// - SDK + eventsource-parser: the SDK makes the request (`.asResponse()`: auth, retries, timeout,
+//   non-2xx → APIError) and the body is read with one `for await` into a synchronous SSE parser —
+//   what OpenAiService.streamCompletion does since fix 7;
+// - fetch + SSE loop and node:http + SSE loop: no SDK at all (the floor).
+//   node bench/fake-upstream.mjs --port 0    # prints its url
+//   node bench/tools/sdk-per-chunk.mjs <fakeOrigin> [streams] [cadences, e.g. 0,1,10] [rounds]
+// Each round runs every client at every cadence; the rounds alternate the clients' order (ABBA).
+import { createParser } from 'eventsource-parser';
 import { createDirectClient, streamDirectHttp, streamDirectSdk, streamDirectSse } from '../lib/clients.mjs';
 import { answerText } from '../lib/answer.mjs';
-const [origin, streamsArg = '10'] = process.argv.slice(2);
+
+const [origin, streamsArg = '10', cadencesArg = '0,1,10', roundsArg = '2'] = process.argv.slice(2);
 const client = createDirectClient(`${origin}/v1`);
 const setProfile = (p) => fetch(`${origin}/_bench/config`, { method: 'POST', body: JSON.stringify(p) });
-const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
-const clients = {
-  'openai SDK      ': (args) => streamDirectSdk(client, args),
-  'fetch + SSE loop': (args) => streamDirectSse(`${origin}/v1`, args),
-  'node:http + SSE  ': (args) => streamDirectHttp(`${origin}/v1`, args),
+const cpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 };
-for (const cadenceMs of [0, 0, 10]) {
-  for (const [name, run] of Object.entries(clients)) {
-    const per = {};
-    for (const chunks of [2, 200]) {
-      await setProfile({ ttftMs: 1, chunks, cadenceMs });
-      for (let i = 0; i < 3; i++) await run({ model: 'm', message: `[w${i}] hi`, expected: answerText(`w${i}`, chunks) });
-      const c0 = cpu();
-      for (let i = 0; i < Number(streamsArg); i++) {
-        const r = await run({ model: 'm', message: `[s${i}] hi`, expected: answerText(`s${i}`, chunks) });
-        if (!r.ok) throw new Error(r.error);
-      }
-      per[chunks] = (cpu() - c0) / Number(streamsArg);
-    }
-    console.log(`${name} cadence ${String(cadenceMs).padStart(2)} ms: ${per[2].toFixed(2)} ms CPU per 2-chunk stream, ${(((per[200] - per[2]) / 198) * 1000).toFixed(0)} µs CPU per extra chunk`);
+
+const STREAM_PARAMS = { max_tokens: 4096, temperature: 0.7, stream: true, stream_options: { include_usage: true } };
+
+// The service's design (src/ai/llm/completion-chunks.ts, compacted): the SDK makes the request,
+// one for-await reads the body into a synchronous SSE parser, a generator yields chunk by chunk.
+async function* readChunks(response) {
+  const decoder = new TextDecoder();
+  let events = [];
+  let isDone = false;
+  const parser = createParser({
+    onEvent: (event) => {
+      if (event.data === '[DONE]') isDone = true;
+      else if (!isDone) events.push(event);
+    },
+  });
+  for await (const bytes of response.body) {
+    parser.feed(decoder.decode(bytes, { stream: true }));
+    const batch = events;
+    events = [];
+    for (const event of batch) yield JSON.parse(event.data);
+    if (isDone) return;
   }
+}
+
+async function streamSdkParser({ model, message, expected }) {
+  let text = '';
+  try {
+    const response = await client.chat.completions
+      .create({ model, messages: [{ role: 'user', content: message }], ...STREAM_PARAMS })
+      .asResponse();
+    for await (const chunk of readChunks(response)) {
+      const delta = chunk.choices[0]?.delta?.content;
+      if (delta) text += delta;
+    }
+    const ok = expected === undefined || text === expected;
+    return { ok, error: ok ? null : 'text mismatch' };
+  } catch (error) {
+    return { ok: false, error: String(error?.message ?? error) };
+  }
+}
+
+const clients = {
+  'openai SDK            ': (args) => streamDirectSdk(client, args),
+  'SDK + eventsource-parser': streamSdkParser,
+  'fetch + SSE loop       ': (args) => streamDirectSse(`${origin}/v1`, args),
+  'node:http + SSE loop   ': (args) => streamDirectHttp(`${origin}/v1`, args),
+};
+
+async function measure(run, cadenceMs, streams) {
+  const per = {};
+  for (const chunks of [2, 200]) {
+    await setProfile({ ttftMs: 1, chunks, cadenceMs });
+    for (let i = 0; i < 3; i++) await run({ model: 'm', message: `[w${i}] hi`, expected: answerText(`w${i}`, chunks) });
+    const c0 = cpu();
+    for (let i = 0; i < streams; i++) {
+      const r = await run({ model: 'm', message: `[s${i}] hi`, expected: answerText(`s${i}`, chunks) });
+      if (!r.ok) throw new Error(r.error);
+    }
+    per[chunks] = (cpu() - c0) / streams;
+  }
+  return { perStream: per[2], perChunkUs: ((per[200] - per[2]) / 198) * 1000 };
+}
+
+const cadences = cadencesArg.split(',').map(Number);
+const results = new Map();
+for (let round = 0; round < Number(roundsArg); round++) {
+  const order = round % 2 === 0 ? Object.keys(clients) : Object.keys(clients).reverse();
+  for (const cadenceMs of cadences) {
+    for (const name of order) {
+      const r = await measure(clients[name], cadenceMs, Number(streamsArg));
+      const key = `${name} cadence ${String(cadenceMs).padStart(2)} ms`;
+      results.set(key, [...(results.get(key) ?? []), r]);
+      console.log(`round ${round + 1} ${key}: ${r.perStream.toFixed(2)} ms CPU per 2-chunk stream, ${r.perChunkUs.toFixed(0)} µs CPU per extra chunk`);
+    }
+  }
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+console.log('\nmedians over rounds (lower median):');
+for (const [key, rs] of [...results].sort()) {
+  console.log(`${key}: ${median(rs.map((r) => r.perStream)).toFixed(2)} ms per stream, ${median(rs.map((r) => r.perChunkUs)).toFixed(0)} µs per chunk`);
 }
 process.exit(0);
