@@ -61,15 +61,18 @@ export async function configureApp(app: NestExpressApplication): Promise<void> {
   }
 }
 
+// The document is built on the first request for it, not at boot: most instances never serve it,
+// and an idle process should not hold it.
 function setUpSwagger(app: INestApplication): void {
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('AI chat service')
-      .setDescription('REST API of the AI chat backend. Streaming chat is on Socket.IO namespace `/ai` (see README).')
-      .setVersion('1.0')
-      .addBearerAuth()
-      .build(),
-  );
-  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
+  const buildDocument = () =>
+    SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('AI chat service')
+        .setDescription('REST API of the AI chat backend. Streaming chat is on Socket.IO namespace `/ai` (see README).')
+        .setVersion('1.0')
+        .addBearerAuth()
+        .build(),
+    );
+  SwaggerModule.setup('api/docs', app, buildDocument, { jsonDocumentUrl: 'api/docs-json' });
 }
