@@ -50,13 +50,10 @@ export class ConversationRepository {
     return { total: rows[0].total, conversations: rows[0].id === null ? [] : rows };
   }
 
-  countForUser(userId: string): Promise<number> {
-    return this.prisma.conversation.count({ where: { userId } });
-  }
-
-  async countMessagesForUser(userId: string): Promise<number> {
-    const { _sum } = await this.prisma.conversation.aggregate({ where: { userId }, _sum: { messageCount: true } });
-    return _sum.messageCount ?? 0;
+  // Both counts in one aggregate; messages from the denormalised messageCount, never Message itself.
+  async countsForUser(userId: string): Promise<{ conversations: number; messages: number }> {
+    const { _count, _sum } = await this.prisma.conversation.aggregate({ where: { userId }, _count: { _all: true }, _sum: { messageCount: true } });
+    return { conversations: _count._all, messages: _sum.messageCount ?? 0 };
   }
 
   async deleteForUser(id: string, userId: string): Promise<boolean> {

@@ -42,12 +42,8 @@ export class ConversationService {
   }
 
   async getUserUsageStats(userId: string): Promise<UsageResponseDto> {
-    const [usage, conversationsCount, messagesCount] = await Promise.all([
-      this.users.findUsage(userId),
-      this.conversations.countForUser(userId),
-      this.conversations.countMessagesForUser(userId),
-    ]);
+    const [usage, counts] = await Promise.all([this.users.findUsage(userId), this.conversations.countsForUser(userId)]);
     if (!usage) throw new NotFoundError('User');
-    return { totalTokens: usage.totalTokensUsed, conversationsCount, messagesCount, lastUsed: usage.lastAiCallAt };
+    return { totalTokens: usage.totalTokensUsed, conversationsCount: counts.conversations, messagesCount: counts.messages, lastUsed: usage.lastAiCallAt };
   }
 }
