@@ -1,0 +1,124 @@
+// Probe: CPU per request of each piece of the REST request pipeline that runs on
+// GET /ai/conversations, measured alone (sequential calls in this process, classes from dist/),
+// to rank what is worth changing. Wall-clock per call on an idle core; under load each costs more
+// (cache misses, GC), so compare the rows with each other, not with the bench's CPU per request.
+//   node bench/tools/pipeline-micro.mjs [dist dir]
+import { EventEmitter } from 'node:events';
+import { createSecretKey } from 'node:crypto';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const DIST = path.resolve(ROOT, process.argv[2] ?? 'dist');
+const load = (p) => require(path.join(DIST, p));
+const { Reflector } = require('@nestjs/core');
+const { ExecutionContextHost } = require('@nestjs/core/helpers/execution-context-host');
+const { JwtService } = require('@nestjs/jwt');
+const jwt = require('jsonwebtoken');
+const pino = require('pino');
+
+const secret = 'bench-jwt-secret-0123456789abcdef';
+const key = createSecretKey(Buffer.from(secret));
+const token = jwt.sign({ sub: '0b7e0f8e-0000-4000-8000-000000000000', email: 'a@b.c', typ: 'access' }, secret, { algorithm: 'HS256', expiresIn: '1h' });
+const settings = { LOG_LEVEL: 'warn', JWT_SECRET: secret };
+const config = { jwtKey: key, get: (k) => settings[k] };
+
+function bench(label, fn, n = 20000) {
+  for (let i = 0; i < 2000; i++) fn();
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) fn();
+  const us = Number(process.hrtime.bigint() - t0) / 1000 / n;
+  console.log(`${label.padEnd(64)} ${us.toFixed(1).padStart(7)} µs`);
+}
+async function benchAsync(label, fn, n = 20000) {
+  for (let i = 0; i < 2000; i++) await fn();
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) await fn();
+  const us = Number(process.hrtime.bigint() - t0) / 1000 / n;
+  console.log(`${label.padEnd(64)} ${us.toFixed(1).padStart(7)} µs`);
+}
+
+const { ConversationsController } = load('ai/conversations/conversations.controller.js');
+const handler = ConversationsController.prototype.list;
+const fakeReq = () => ({ headers: { authorization: `Bearer ${token}`, host: '127.0.0.1' }, method: 'GET', url: '/api/v1/ai/conversations?page=1&limit=20', originalUrl: '/api/v1/ai/conversations?page=1&limit=20', query: { page: '1', limit: '20' }, socket: { remoteAddress: '127.0.0.1', remotePort: 5000 }, readableAborted: false });
+function fakeRes() {
+  const res = new EventEmitter();
+  const headers = {};
+  res.statusCode = 200;
+  res.writableEnded = true;
+  res.setHeader = (k, v) => (headers[k.toLowerCase()] = v);
+  res.getHeader = (k) => headers[k.toLowerCase()];
+  res.getHeaders = () => headers;
+  return res;
+}
+const httpContext = (req, res) => new ExecutionContextHost([req, res, () => {}], ConversationsController, handler);
+
+console.log('-- authentication');
+try {
+  const { JwtStrategy } = load('auth/jwt.strategy.js');
+  new JwtStrategy(config); // registers 'jwt' with passport
+  const { JwtAuthGuard } = load('auth/jwt-auth.guard.js');
+  const guard = new JwtAuthGuard(new Reflector());
+  await benchAsync('JwtAuthGuard via @nestjs/passport + passport-jwt', () => guard.canActivate(httpContext(fakeReq(), fakeRes())));
+} catch (error) {
+  console.log(`(no passport guard in this build: ${error.message.split('\n')[0]})`);
+}
+const jwtService = new JwtService({ secret: key, verifyOptions: { algorithms: ['HS256'] } });
+bench('JwtService.verify (jsonwebtoken, KeyObject) + header parse', () => {
+  const [, t] = /^Bearer (\S+)$/i.exec(fakeReq().headers.authorization);
+  return jwtService.verify(t);
+});
+
+console.log('-- rate limit guard (route without a bucket)');
+const { RateLimitGuard } = load('rate-limit/rate-limit.guard.js');
+const rl = new RateLimitGuard(new Reflector(), { consume: () => { throw new Error('no bucket expected'); } });
+await benchAsync('RateLimitGuard.canActivate', () => rl.canActivate(httpContext(fakeReq(), fakeRes())));
+
+console.log('-- query validation');
+const { createValidationPipe } = load('common/validation/validation-pipe.js');
+const { ListConversationsQueryDto } = load('ai/dto/conversation.dto.js');
+const pipe = createValidationPipe();
+await benchAsync('ValidationPipe(ListConversationsQueryDto) {page, limit}', () => pipe.transform({ page: '1', limit: '20' }, { type: 'query', metatype: ListConversationsQueryDto }));
+
+console.log('-- request logging (pino-http, our options, to /dev/null)');
+const { buildPinoHttpOptions } = load('logging/pino-options.js');
+const { pinoHttp } = require('pino-http');
+for (const level of ['warn', 'info']) {
+  settings.LOG_LEVEL = level;
+  const mw = pinoHttp(buildPinoHttpOptions(config), pino.destination({ dest: '/dev/null', sync: true }));
+  bench(`pino-http middleware + finish, LOG_LEVEL=${level}`, () => {
+    const req = fakeReq();
+    const res = fakeRes();
+    mw(req, res, () => {});
+    req.user = { id: 'u', email: 'e' };
+    res.emit('finish');
+  });
+}
+
+console.log('-- metrics');
+const { MetricsService } = load('metrics/metrics.service.js');
+const metrics = new MetricsService({ get: (k) => ({ PROCESS_ROLE: 'api', OPENAI_MODEL: 'm', OPENAI_EMBEDDING_MODEL: 'e' })[k] });
+bench('MetricsService.observeHttpRequest', () => metrics.observeHttpRequest('GET', '/api/v1/ai/conversations', 200, 0.01));
+const { httpMetricsMiddleware } = load('metrics/http-metrics.middleware.js');
+const mm = httpMetricsMiddleware(metrics);
+bench('httpMetricsMiddleware + finish', () => {
+  const req = { method: 'GET', baseUrl: '', route: { path: '/api/v1/ai/conversations' } };
+  const res = fakeRes();
+  mm(req, res, () => {});
+  res.emit('finish');
+});
+
+console.log('-- response body');
+const { mapConversation } = load('ai/conversations/conversation.mapper.js');
+const rows = Array.from({ length: 20 }, (_, i) => ({ id: `3f0e6a3e-8c1d-4f55-9a51-6c1c2d6f0a${10 + i}`, userId: '0b7e0f8e-0000-4000-8000-000000000000', title: `Conversation number ${i}`, messageCount: 100, totalTokens: 2500, createdAt: new Date(), updatedAt: new Date(), total: 1000 }));
+bench('map 20 rows + JSON.stringify the page (Date fields)', () => JSON.stringify({ data: rows.map(mapConversation), meta: { total: 1000, page: 1, limit: 20, totalPages: 50 } }));
+// The same bytes with the timestamps already ISO strings: JSON.stringify leaves its fast path for
+// every object with a toJSON (each Date), which costs more than the 40 toISOString calls.
+const isoRows = rows.map((r) => ({ ...mapConversation(r), createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString() }));
+bench('JSON.stringify the page (timestamps as ISO strings)', () => JSON.stringify({ data: isoRows, meta: { total: 1000, page: 1, limit: 20, totalPages: 50 } }));
+bench('new Date(text) x 40 (pg timestamp parsing)', () => {
+  for (let i = 0; i < 40; i++) new Date('2026-11-25T16:03:42.123Z');
+});
+process.exit(0);
