@@ -662,10 +662,10 @@ async function figureStatements(fake, user) {
   results.figures.statements = out;
 }
 
-// CPU profiles of a separate service instance under the streaming and the list loads.
-async function profileService(fake, users, listUser) {
+// CPU profiles of a separate service instance under the streaming, REST chat and list loads.
+async function profileService(fake, users, listUser, restUsers) {
   const profiles = {};
-  for (const load of ['streaming', 'list']) {
+  for (const load of ['streaming', 'rest', 'list']) {
     const dir = path.join(WORK, `cpuprofile-${load}`);
     mkdirSync(dir, { recursive: true });
     const port = await freePort();
@@ -689,6 +689,28 @@ async function profileService(fake, users, listUser) {
         }
         window.toUs = nowUs();
         for (const s of sockets) s.close();
+      } else if (load === 'rest') {
+        // Figure 3's load: 20 users, each continuing its own conversation, back to back.
+        await setFakeProfile(fake, { ...STREAM, chatDelayMs: CHAT_DELAY_MS });
+        const conversations = new Array(restUsers.length).fill(null);
+        const drive = async (secs, tag) => {
+          const deadline = performance.now() + secs * 1000;
+          let done = 0;
+          await Promise.all(
+            restUsers.map(async (user, w) => {
+              for (let i = 0; performance.now() < deadline; i++) {
+                const res = await postJson(`${service.base}/api/v1/ai/chat`, { message: msg(`${tag}_${w}_${i}`), conversationId: conversations[w] }, { authorization: `Bearer ${user.token}` });
+                if (res.ok) (conversations[w] = res.body.conversationId), done++;
+              }
+            }),
+          );
+          return done / secs;
+        };
+        await drive(2, 'prw'); // warm-up, not in the window
+        window = { fromUs: nowUs() };
+        const rps = await drive(QUICK ? 4 : 8, 'pr');
+        window.toUs = nowUs();
+        log(`profile REST chat: ${Math.round(rps)} req/s (profiler on)`);
       } else {
         autocannon(`${service.base}/api/v1/ai/conversations?page=1&limit=20`, listUser.token, 2); // warm-up
         window = { fromUs: nowUs() };
@@ -882,7 +904,7 @@ ${Object.values(F.concurrent.levels)
 ${Object.values(F.concurrent.levels).some((L) => L.firstError) ? `\nFirst error seen: ${Object.values(F.concurrent.levels).map((L) => (L.firstError ? `n=${L.n}: \`${String(L.firstError).slice(0, 300)}\`` : '')).filter(Boolean).join('; ')}\n` : ''}` : ''}
 ${F.list ? `### Conversation list rounds\n\n${F.list.rounds.map((r, i) => `- round ${i + 1}: ${Math.round(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, service CPU ${f1(r.cpuMsPerReq, 3)} ms/request`).join('\n')}\n` : ''}
 ${S ? `### Statements per turn, as seen on the wire (CommandComplete tags, in order)\n\n${statementDetail}\n` : ''}
-${F.profiles ? `### CPU profile of the service (\`node --cpu-prof\`, separate instance)\n\n${profileSection('Streaming: 4 × 200 simultaneous streams', F.profiles.streaming)}\n${profileSection(`Conversation list: autocannon c=50`, F.profiles.list)}` : ''}
+${F.profiles ? `### CPU profile of the service (\`node --cpu-prof\`, separate instance)\n\n${profileSection('Streaming: 4 × 200 simultaneous streams', F.profiles.streaming)}\n${profileSection('REST chat: POST /ai/chat, 20 users back to back', F.profiles.rest)}\n${profileSection(`Conversation list: autocannon c=50`, F.profiles.list)}` : ''}
 ## Method
 
 - **Processes.** The bench (load generator and orchestrator, one Node process), the fake upstream
@@ -926,7 +948,7 @@ ${F.profiles ? `### CPU profile of the service (\`node --cpu-prof\`, separate in
   11.5 s quiet wait each time, since a PostgreSQL 15 backend flushes its counters up to 10 s after going idle;
   nothing else uses the bench database meanwhile. \`pg_stat_statements\` is not loaded on this server.
 - **Profiles**: a separate service instance started with \`node --cpu-prof\`, loaded with 4 bursts of 200 streams
-  (and, in another instance, autocannon on the list), then stopped with SIGUSR2 (clean exit writes the profile);
+  (in another, 20 users posting \`/ai/chat\` back to back; in a third, autocannon on the list), then stopped with SIGUSR2 (clean exit writes the profile);
   \`bench/profile-summary.mjs\` aggregates self time per function and per package.
 ${results.notes.length ? `\n### Notes from this run\n\n${results.notes.map((n) => `- ${n}`).join('\n')}\n` : ''}`;
   writeFileSync(OUT, md);
@@ -1023,7 +1045,7 @@ async function main() {
       await stopProcess(service.child);
     }
     if (runs(5)) await figureStatements(fake, extra[21]);
-    if (PROFILE) await profileService(fake, socketUsers, listUser);
+    if (PROFILE) await profileService(fake, socketUsers, listUser, extra.slice(1, 21));
 
     meta.loadEnd = loadAvg();
     meta.otherLoad = [...otherLoad].join(', ');
