@@ -79,9 +79,10 @@ export class OpenAiService {
     // then stalls would hold the stream open indefinitely. OPENAI_TIMEOUT_MS without a chunk ends it.
     const stall = new AbortController();
     let stallTimer: NodeJS.Timeout | undefined;
+    // Re-armed on every chunk: refresh() restarts the same timer instead of allocating a new one.
     const armStallTimer = () => {
-      clearTimeout(stallTimer);
-      stallTimer = setTimeout(() => stall.abort(), this.timeoutMs);
+      if (stallTimer) stallTimer.refresh();
+      else stallTimer = setTimeout(() => stall.abort(), this.timeoutMs);
     };
     const requestSignal = AbortSignal.any([signal, stall.signal]);
     try {
