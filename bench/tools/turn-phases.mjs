@@ -2,7 +2,7 @@
 // app in-process from dist/ (createApp, as main.ts does), wraps the turn's service methods with
 // timers, and runs sequential streamed turns over one socket against the lean fake upstream
 // (first token after 1 ms, 2 chunks). Needs the bench database left by `npm run bench -- --keep-db`.
-//   node bench/tools/turn-phases.mjs [turns] [stream|rest]
+//   node bench/tools/turn-phases.mjs [turns] [stream|rest]   (PHASES_CHAT_DELAY_MS, PHASES_CHUNKS: fake profile)
 // BENCH_DATABASE_URL: another migrated database.
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -24,7 +24,7 @@ const turns = Number(process.argv[2] ?? 200);
 const owner = `phases-${process.pid}`;
 const redisIndex = await claimRedisDb('redis://127.0.0.1:6379', 13, owner);
 
-const fake = spawn(process.execPath, ['-r', path.join(ROOT, 'bench/lib/child-preload.cjs'), path.join(ROOT, 'bench/fake-upstream.mjs'), '--ttft-ms', '1', '--chunks', '2', '--cadence-ms', '0', '--chat-delay-ms', '1'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const fake = spawn(process.execPath, ['-r', path.join(ROOT, 'bench/lib/child-preload.cjs'), path.join(ROOT, 'bench/fake-upstream.mjs'), '--ttft-ms', '1', '--chunks', process.env.PHASES_CHUNKS ?? '2', '--cadence-ms', '0', '--chat-delay-ms', process.env.PHASES_CHAT_DELAY_MS ?? '1'], { stdio: ['ignore', 'pipe', 'inherit'] });
 const fakeUrl = await new Promise((resolve) => fake.stdout.once('data', (d) => resolve(JSON.parse(String(d).split('\n')[0]).url)));
 
 const secret = 'bench-jwt-secret-0123456789abcdef';
@@ -63,21 +63,22 @@ wrapAsync(ChatService, 'openTurn', '3 openTurn (hold + question; overlaps 4)');
 wrapAsync(OpenAiService, 'generateCompletion', '4 upstream completion (REST, SDK + fake)');
 wrapAsync(ChatService, 'completeTurn', '5 completeTurn (answer + counters + settle)');
 // REST: the pipeline around the controller (middleware, guards, pipes; then serialisation and the write).
-const { AiController } = load('ai/chat/ai.controller.js');
 let arrivedAt = 0;
 let handledAt = 0;
 app.getHttpServer().prependListener('request', (req, res) => {
   arrivedAt = performance.now();
+  handledAt = 0;
   res.once('finish', () => {
     record('0 server: request received → response written', performance.now() - arrivedAt);
-    if (handledAt) record('6 controller returned → response written', performance.now() - handledAt);
+    if (handledAt) record('6 handler returned → response written', performance.now() - handledAt);
   });
 });
-const originalHandler = AiController.prototype.sendMessage;
-AiController.prototype.sendMessage = async function (...args) {
-  record('1 request received → controller (middleware, guards, pipes)', performance.now() - arrivedAt);
+// ChatService.sendMessage is what the controller calls: its entry marks the end of the pipeline before it.
+const originalSend = ChatService.prototype.sendMessage;
+ChatService.prototype.sendMessage = async function (...args) {
+  record('1 request received → handler (middleware, guards, pipes)', performance.now() - arrivedAt);
   try {
-    return await originalHandler.apply(this, args);
+    return await originalSend.apply(this, args);
   } finally {
     handledAt = performance.now();
   }
@@ -98,15 +99,17 @@ await db.query(`DELETE FROM "User" WHERE email LIKE 'phases-%'`);
 await db.end();
 const [user] = await seedUsers(DATABASE_URL, 1, { secret, tokenLimit: 2_000_000_000, prefix: 'phases' });
 const mode = process.argv[3] ?? 'stream';
+// REST turns continue one conversation (as figure 1 does), so the prompt carries AI_HISTORY_LIMIT messages.
+let conversationId;
 const socket = await connectSocket(base, user.token);
 const ttfts = [];
 for (let i = 0; i < turns + 20; i++) {
   const tag = `p${i}`;
   const t = performance.now();
   if (mode === 'rest') {
-    const res = await fetch(`${base}/api/v1/ai/chat`, { method: 'POST', headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ message: `[${tag}] hi` }) });
+    const res = await fetch(`${base}/api/v1/ai/chat`, { method: 'POST', headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ message: `[${tag}] hi`, conversationId }) });
     if (res.status !== 201) throw new Error(`status ${res.status}: ${await res.text()}`);
-    await res.json();
+    ({ conversationId } = await res.json());
     if (i >= 20) ttfts.push(performance.now() - t);
   } else {
     const r = await streamViaSocket(socket, { message: `[${tag}] hi`, expected: answerText(tag, 2) });
