@@ -1,4 +1,5 @@
 import type { Socket } from 'socket.io-client';
+import type { Prisma } from '../../../src/generated/prisma/client';
 import { releaseTogether } from '../../support/barrier';
 import { FakeOpenAi, startFakeOpenAi } from '../../support/fake-openai.mjs';
 import { eventually } from '../../support/eventually';
@@ -187,88 +188,75 @@ describe('the token budget under concurrent calls (e2e)', () => {
     expect(me).toMatchObject({ totalTokensUsed: 10_000 - 100, reservedTokens: 0 });
     await t.http.post('/api/v1/ai/chat').set(user.auth).send({ message: 'works' }).expect(201);
   });
-});
 
-// The model is asked while the turn's hold is taken and its question stored. A turn whose hold is
-// refused at that point (another call took the rest of the budget after the pre-flight read, or the
-// conversation went) must cancel the request already sent and store nothing.
-describe('a turn refused after its request went out (e2e)', () => {
-  let fake: FakeOpenAi;
-  let t: TestApp;
-
-  beforeAll(async () => {
-    fake = await startFakeOpenAi();
-    t = await startTestApp({ OPENAI_BASE_URL: fake.baseUrl, AI_RATE_LIMIT: '1000' });
-  });
-  afterAll(async () => {
-    await t.close();
-    await fake.close();
-  });
-  beforeEach(() => fake.reset());
-
-  // Holds the user's row locked (so the turn's hold waits on it) until the turn's request reached
-  // the upstream, then applies `change` and commits: the hold then sees the changed data.
-  function whileTurnWaits(userId: string, change: (tx: Parameters<Parameters<TestApp['prisma']['$transaction']>[0]>[0]) => Promise<unknown>) {
-    return t.prisma.$transaction(
-      async (tx) => {
-        await tx.$queryRaw`SELECT 1 FROM "User" WHERE "id" = ${userId}::uuid FOR UPDATE`;
-        await fake.waitFor((f) => f.chatRequests().length === 1);
-        await change(tx);
-      },
-      { timeout: 10_000 },
-    );
-  }
-
-  async function storedState(userId: string) {
-    const [me, conversations, messages] = await Promise.all([
-      t.prisma.user.findUniqueOrThrow({ where: { id: userId } }),
-      t.prisma.conversation.findMany({ where: { userId } }),
-      t.prisma.message.count({ where: { conversation: { userId } } }),
-    ]);
-    return { totalTokensUsed: me.totalTokensUsed, reservedTokens: me.reservedTokens, conversations: conversations.length, messages };
-  }
-
-  it('REST: a hold refused because the budget went meanwhile gives 403, cancels the request and stores nothing', async () => {
-    const user = await registerUser(t);
-    fake.setDefault({ delayMs: 2_000 });
-    const spend = whileTurnWaits(user.id, (tx) => tx.user.update({ where: { id: user.id }, data: { totalTokensUsed: { increment: 1_000_000 } } }));
-    const response = await t.http.post('/api/v1/ai/chat').set(user.auth).send({ message: 'too late' });
-    await spend;
-    expect(response.status).toBe(403);
-    expect(response.body).toEqual({ statusCode: 403, message: 'Token limit exceeded', error: 'Forbidden' });
-    await fake.waitFor((f) => f.abortCount() === 1);
-    expect(await storedState(user.id)).toMatchObject({ reservedTokens: 0, conversations: 0, messages: 0 });
-  });
-
-  it('socket: the same race ends the stream with chat:error 403 before any other event', async () => {
-    const user = await registerUser(t);
-    const { id: conversationId } = await t.prisma.conversation.create({ data: { userId: user.id, title: 'kept' } });
-    fake.setDefault({ delayMs: 2_000 });
-    const socket = await connectSocket(t.url, user.accessToken);
-    try {
-      const events = recordEvents(socket);
-      const spend = whileTurnWaits(user.id, (tx) => tx.user.update({ where: { id: user.id }, data: { totalTokensUsed: { increment: 1_000_000 } } }));
-      socket.emit('chat:start', { message: 'too late', conversationId });
-      await spend;
-      await waitForTerminal(events);
-      expect(events).toEqual([{ event: 'chat:error', data: { message: 'Token limit exceeded', code: 403 } }]);
-      await fake.waitFor((f) => f.abortCount() === 1);
-      expect(await storedState(user.id)).toMatchObject({ reservedTokens: 0, conversations: 1, messages: 0 });
-    } finally {
-      socket.close();
+  // The model is asked while the turn's hold is taken and its question stored. A turn whose hold is
+  // refused at that point (another call took the rest of the budget after the pre-flight read, or the
+  // conversation went) must cancel the request already sent and store nothing.
+  describe('a turn refused after its request went out', () => {
+    // Holds the user's row locked (so the turn's hold waits on it) until the turn's request reached
+    // the upstream, then applies `change` and commits: the hold then sees the changed data.
+    function whileTurnWaits(userId: string, change: (tx: Prisma.TransactionClient) => Promise<unknown>) {
+      return t.prisma.$transaction(
+        async (tx) => {
+          await tx.$queryRaw`SELECT 1 FROM "User" WHERE "id" = ${userId}::uuid FOR UPDATE`;
+          await fake.waitFor((f) => f.chatRequests().length === 1);
+          await change(tx);
+        },
+        { timeout: 10_000 },
+      );
     }
-  });
 
-  it('a conversation deleted while the hold waited gives 404 and returns the hold', async () => {
-    const user = await registerUser(t);
-    const { id: conversationId } = await t.prisma.conversation.create({ data: { userId: user.id, title: 'going' } });
-    fake.setDefault({ delayMs: 2_000 });
-    const remove = whileTurnWaits(user.id, (tx) => tx.conversation.delete({ where: { id: conversationId } }));
-    const response = await t.http.post('/api/v1/ai/chat').set(user.auth).send({ message: 'anyone there?', conversationId });
-    await remove;
-    expect(response.status).toBe(404);
-    expect(response.body).toMatchObject({ statusCode: 404, error: 'Not Found' });
-    await fake.waitFor((f) => f.abortCount() === 1);
-    expect(await storedState(user.id)).toMatchObject({ totalTokensUsed: 0, reservedTokens: 0, conversations: 0, messages: 0 });
+    async function storedState(userId: string) {
+      const [me, conversations, messages] = await Promise.all([
+        t.prisma.user.findUniqueOrThrow({ where: { id: userId } }),
+        t.prisma.conversation.findMany({ where: { userId } }),
+        t.prisma.message.count({ where: { conversation: { userId } } }),
+      ]);
+      return { totalTokensUsed: me.totalTokensUsed, reservedTokens: me.reservedTokens, conversations: conversations.length, messages };
+    }
+
+    it('REST: a hold refused because the budget went meanwhile gives 403, cancels the request and stores nothing', async () => {
+      const user = await registerUser(t);
+      fake.setDefault({ delayMs: 2_000 });
+      const spend = whileTurnWaits(user.id, (tx) => tx.user.update({ where: { id: user.id }, data: { totalTokensUsed: { increment: 1_000_000 } } }));
+      const response = await t.http.post('/api/v1/ai/chat').set(user.auth).send({ message: 'too late' });
+      await spend;
+      expect(response.status).toBe(403);
+      expect(response.body).toEqual({ statusCode: 403, message: 'Token limit exceeded', error: 'Forbidden' });
+      await fake.waitFor((f) => f.abortCount() === 1);
+      expect(await storedState(user.id)).toMatchObject({ reservedTokens: 0, conversations: 0, messages: 0 });
+    });
+
+    it('socket: the same race ends the stream with chat:error 403 before any other event', async () => {
+      const user = await registerUser(t);
+      const { id: conversationId } = await t.prisma.conversation.create({ data: { userId: user.id, title: 'kept' } });
+      fake.setDefault({ delayMs: 2_000 });
+      const socket = await connectSocket(t.url, user.accessToken);
+      try {
+        const events = recordEvents(socket);
+        const spend = whileTurnWaits(user.id, (tx) => tx.user.update({ where: { id: user.id }, data: { totalTokensUsed: { increment: 1_000_000 } } }));
+        socket.emit('chat:start', { message: 'too late', conversationId });
+        await spend;
+        await waitForTerminal(events);
+        expect(events).toEqual([{ event: 'chat:error', data: { message: 'Token limit exceeded', code: 403 } }]);
+        await fake.waitFor((f) => f.abortCount() === 1);
+        expect(await storedState(user.id)).toMatchObject({ reservedTokens: 0, conversations: 1, messages: 0 });
+      } finally {
+        socket.close();
+      }
+    });
+
+    it('a conversation deleted while the hold waited gives 404 and returns the hold', async () => {
+      const user = await registerUser(t);
+      const { id: conversationId } = await t.prisma.conversation.create({ data: { userId: user.id, title: 'going' } });
+      fake.setDefault({ delayMs: 2_000 });
+      const remove = whileTurnWaits(user.id, (tx) => tx.conversation.delete({ where: { id: conversationId } }));
+      const response = await t.http.post('/api/v1/ai/chat').set(user.auth).send({ message: 'anyone there?', conversationId });
+      await remove;
+      expect(response.status).toBe(404);
+      expect(response.body).toMatchObject({ statusCode: 404, error: 'Not Found' });
+      await fake.waitFor((f) => f.abortCount() === 1);
+      expect(await storedState(user.id)).toMatchObject({ totalTokensUsed: 0, reservedTokens: 0, conversations: 0, messages: 0 });
+    });
   });
 });
