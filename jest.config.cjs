@@ -14,6 +14,10 @@ const swc = [
 ];
 const shared = {
   testEnvironment: 'node',
+  // Jest 30's default ("soft") deletes the globals a test file left behind; the Sentry SDK's global
+  // carrier (loaded by the error-tracking suite) once sent that clean-up into infinite recursion
+  // (RangeError in jest-util). Each file gets a fresh global context anyway.
+  testEnvironmentOptions: { globalsCleanup: 'off' },
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.(ts|js|mjs)$': swc },
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
