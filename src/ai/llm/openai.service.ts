@@ -55,6 +55,8 @@ export class OpenAiService {
       this.recordCall('completion', completion.model || options.model, context, startedAt, usage);
       return { content, model: completion.model || options.model, finishReason: completion.choices[0]?.finish_reason ?? null, usage };
     } catch (error) {
+      // Cancelled by the caller (its turn was refused meanwhile): not an upstream failure to count.
+      if (signal?.aborted) throw error;
       throw this.failed('completion', options.model, context, startedAt, error);
     }
   }

@@ -219,11 +219,15 @@ describe('the token budget under concurrent calls (e2e)', () => {
       const user = await registerUser(t);
       fake.setDefault({ delayMs: 2_000 });
       const spend = whileTurnWaits(user.id, (tx) => tx.user.update({ where: { id: user.id }, data: { totalTokensUsed: { increment: 1_000_000 } } }));
+      const upstreamErrors = async () => (await t.http.get('/metrics').expect(200)).text.match(/^ai_upstream_errors_total\b.*$/gm);
+      const errorsBefore = await upstreamErrors();
       const response = await t.http.post('/api/v1/ai/chat').set(user.auth).send({ message: 'too late' });
       await spend;
       expect(response.status).toBe(403);
       expect(response.body).toEqual({ statusCode: 403, message: 'Token limit exceeded', error: 'Forbidden' });
       await fake.waitFor((f) => f.abortCount() === 1);
+      // The cancelled request is not an upstream failure for the dashboards.
+      expect(await upstreamErrors()).toEqual(errorsBefore);
       expect(await storedState(user.id)).toMatchObject({ reservedTokens: 0, conversations: 0, messages: 0 });
     });
 
