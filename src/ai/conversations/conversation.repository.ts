@@ -17,10 +17,6 @@ export class ConversationRepository {
     return this.prisma.conversation.create({ data: { userId, title } });
   }
 
-  findByIdForUser(id: string, userId: string): Promise<Conversation | null> {
-    return this.prisma.conversation.findFirst({ where: { id, userId } });
-  }
-
   async existsForUser(id: string, userId: string): Promise<boolean> {
     return (await this.prisma.conversation.count({ where: { id, userId } })) > 0;
   }
