@@ -309,7 +309,7 @@ describe('AI gateway shutdown (e2e)', () => {
     short.close();
     long.close();
     // The app is closed: read the rows through a fresh client of this run's database.
-    const { PrismaClient } = await import('../../src/generated/prisma/client');
+    const { PrismaClient } = await import('../../src/generated/prisma/client.js');
     const { PrismaPg } = await import('@prisma/adapter-pg');
     const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: t.env.DATABASE_URL! }) });
     try {

@@ -153,7 +153,7 @@ describe('the service as a process (e2e)', () => {
     expect(all).not.toMatch(/\$2[aby]\$/);
 
     // The stored partial answer, read with a fresh client since the service is gone.
-    const { PrismaClient } = await import('../../src/generated/prisma/client');
+    const { PrismaClient } = await import('../../src/generated/prisma/client.js');
     const { PrismaPg } = await import('@prisma/adapter-pg');
     const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: process.env.TEST_DATABASE_URL! }) });
     try {

@@ -251,7 +251,7 @@ describe('secrets in responses and logs (e2e)', () => {
     }
     await connectSocket(app.url, registered.body.refreshToken).catch(() => undefined);
 
-    const db = (await import('../../support/db')).openTestDb();
+    const db = (await import('../../support/db.js')).openTestDb();
     const { passwordHash } = await db.user.findUniqueOrThrow({ where: { email } });
     await db.$disconnect();
     const secrets = {
