@@ -186,7 +186,7 @@ const dependsOn = (service: Service): Record<string, string | undefined> =>
     : Object.fromEntries(Object.entries(service.depends_on ?? {}).map(([name, d]) => [name, d?.condition]));
 
 const testCommand = (service: Service) =>
-  Array.isArray(service.healthcheck?.test) ? service.healthcheck!.test.join(' ') : (service.healthcheck?.test ?? '');
+  Array.isArray(service.healthcheck?.test) ? service.healthcheck.test.join(' ') : (service.healthcheck?.test ?? '');
 
 // ---- the app's configuration -----------------------------------------------------------------
 

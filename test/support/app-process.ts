@@ -29,7 +29,7 @@ export async function startAppProcess(overrides: Record<string, string | undefin
   const env = { ...process.env, ...baseTestEnv({ PORT: String(port), ...overrides }) };
   const child = spawn(process.execPath, ['-r', './test/support/ts-register.cjs', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
-  for (const stream of [child.stdout!, child.stderr!]) {
+  for (const stream of [child.stdout, child.stderr]) {
     let buffered = '';
     stream.setEncoding('utf8').on('data', (chunk: string) => {
       const lines = (buffered + chunk).split('\n');

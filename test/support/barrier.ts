@@ -1,4 +1,5 @@
 import { Agent, request } from 'node:http';
+import type { Json } from './json';
 
 export interface BarrierRequest {
   // Overrides the base URL given to releaseTogether (to spread one burst over several instances).
@@ -11,7 +12,7 @@ export interface BarrierRequest {
 
 export interface BarrierResponse {
   status: number;
-  body: any;
+  body: Json;
 }
 
 // Sends every request but the last byte of its body, each on its own connection, waits until all

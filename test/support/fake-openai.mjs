@@ -232,7 +232,7 @@ export async function startFakeOpenAi({ port = 0, host = '127.0.0.1' } = {}) {
     },
     async waitFor(predicate, timeoutMs = 5000) {
       const deadline = Date.now() + timeoutMs;
-      let lastError = null;
+      let lastError;
       for (;;) {
         try {
           if (await predicate(fake)) return;

@@ -1,8 +1,9 @@
 import { io, Socket } from 'socket.io-client';
+import type { Json } from './json';
 
 export interface RecordedEvent {
   event: string;
-  data: any;
+  data: Json;
 }
 
 export const TERMINAL_EVENTS = ['chat:end', 'chat:stopped', 'chat:error'];

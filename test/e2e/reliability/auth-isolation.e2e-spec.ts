@@ -3,6 +3,7 @@ import { AppProcess, startAppProcess } from '../../support/app-process';
 import { eventually } from '../../support/eventually';
 import { FakeOpenAi, startFakeOpenAi } from '../../support/fake-openai.mjs';
 import { registerUser, TestUser } from '../../support/factories';
+import type { OpenApiDocument, OpenApiOperation } from '../../support/openapi';
 import { drainQueue } from '../../support/queue';
 import { startTestApp, TestApp } from '../../support/test-app';
 import { TEST_JWT_SECRET, TEST_OPENAI_KEY } from '../../support/test-env';
@@ -20,12 +21,12 @@ interface Route {
 }
 
 async function routesOf(t: TestApp): Promise<Route[]> {
-  const doc = (await t.http.get('/api/docs-json').expect(200)).body;
-  const schemaOf = (op: any) => {
-    const ref: string | undefined = op.requestBody?.content?.['application/json']?.schema?.$ref;
+  const doc = (await t.http.get('/api/docs-json').expect(200)).body as OpenApiDocument;
+  const schemaOf = (op: OpenApiOperation) => {
+    const ref = op.requestBody?.content?.['application/json']?.schema?.$ref;
     return ref ? doc.components.schemas[ref.split('/').at(-1)!] : undefined;
   };
-  return Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([path, methods]) =>
+  return Object.entries(doc.paths).flatMap(([path, methods]) =>
     Object.entries(methods).map(([method, op]) => ({
       method: method.toUpperCase(),
       path,
@@ -101,7 +102,7 @@ describe('authentication and isolation (e2e)', () => {
 
   it('refuses every bad token at the socket handshake', async () => {
     for (const [label, token] of badTokens()) {
-      await expect([label, await connectSocket(t.url, token).then((s) => (s.close(), 'connected'), (e: Error) => e.message)]).toEqual([label, 'Unauthorized']);
+      expect([label, await connectSocket(t.url, token).then((s) => (s.close(), 'connected'), (e: Error) => e.message)]).toEqual([label, 'Unauthorized']);
     }
   });
 

@@ -3,6 +3,7 @@ import { openTestDb } from '../../support/db';
 import { eventually } from '../../support/eventually';
 import { FakeOpenAi, startFakeOpenAi } from '../../support/fake-openai.mjs';
 import { registerUser } from '../../support/factories';
+import type { Json } from '../../support/json';
 import { RedisServer, startRedisServer } from '../../support/redis-server';
 import { startTcpProxy, TcpProxy } from '../../support/tcp-proxy';
 import { startTestApp, TestApp } from '../../support/test-app';
@@ -24,7 +25,7 @@ async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number 
 
 interface Api {
   url: string;
-  call(method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; body: any }>;
+  call(method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; body: Json }>;
 }
 
 function api(url: string): Api {

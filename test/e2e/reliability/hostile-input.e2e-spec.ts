@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { FakeOpenAi, startFakeOpenAi } from '../../support/fake-openai.mjs';
 import { registerUser, TestUser } from '../../support/factories';
 import { hostileKey, hostileString, hostileValue, ownObject, percentEncode, POLLUTING_KEYS, PRIVILEGED_KEYS, wrongTypeFor } from '../../support/hostile';
+import type { JsonSchema, OpenApiDocument } from '../../support/openapi';
 import { drainQueue, queueOf } from '../../support/queue';
 import { startTestApp, TestApp } from '../../support/test-app';
 import { connectSocket, recordEvents, waitForEvent } from '../../support/ws-client';
@@ -15,19 +16,6 @@ const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 30);
 const MAX_MESSAGE_LENGTH = 2_000;
 const MAX_TOKENS = 1_000;
-
-interface JsonSchema {
-  type?: string;
-  format?: string;
-  properties?: Record<string, JsonSchema>;
-  required?: string[];
-  minimum?: number;
-  maximum?: number;
-  minLength?: number;
-  maxLength?: number;
-  example?: unknown;
-  $ref?: string;
-}
 
 interface Operation {
   method: string;
@@ -45,16 +33,16 @@ const CONFIGURED: Record<string, Partial<JsonSchema>> = {
   maxTokens: { minimum: 1, maximum: MAX_TOKENS },
 };
 
-function operationsOf(doc: any): Operation[] {
+function operationsOf(doc: OpenApiDocument): Operation[] {
   const resolve = (schema: JsonSchema | undefined): JsonSchema | undefined =>
     schema?.$ref ? doc.components.schemas[schema.$ref.split('/').at(-1)!] : schema;
-  return Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([path, methods]) =>
+  return Object.entries(doc.paths).flatMap(([path, methods]) =>
     Object.entries(methods).map(([method, op]) => ({
       method: method.toUpperCase(),
       path,
       isPublic: !op.security,
-      pathParams: (op.parameters ?? []).filter((p: any) => p.in === 'path').map((p: any) => p.name),
-      queryParams: (op.parameters ?? []).filter((p: any) => p.in === 'query').map((p: any) => ({ name: p.name, schema: p.schema })),
+      pathParams: (op.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name),
+      queryParams: (op.parameters ?? []).filter((p) => p.in === 'query').map((p) => ({ name: p.name, schema: p.schema })),
       body: resolve(op.requestBody?.content?.['application/json']?.schema),
     })),
   );
@@ -170,7 +158,7 @@ describe('hostile input (e2e)', () => {
     return { status: res.status, text, body: text.startsWith('{') ? JSON.parse(text) : text };
   }
 
-  function expectClientError(res: { status: number; body: any; text: string }, allowed?: number[]) {
+  function expectClientError(res: { status: number; body: unknown; text: string }, allowed?: number[]) {
     expect({ status: res.status, isClientError: res.status >= 400 && res.status < 500 }).toEqual({ status: res.status, isClientError: true });
     // Node's HTTP parser refuses a request line or headers over 16 kB before the app sees them.
     if (res.status === 431) return;
