@@ -1,10 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { AiModule } from './ai/ai.module';
-import { AiJobsModule } from './ai/jobs/ai-jobs.module';
+import { AiApiModule } from './ai/api/ai-api.module';
+import type { QueueDashboardModule as DashboardModule } from './ai/jobs/dashboard/queue-dashboard.module';
+import { AiJobsWorkerModule } from './ai/jobs/ai-jobs-worker.module';
 import { AiStreamModule } from './ai/stream/ai-stream.module';
 import { AuthModule } from './auth/auth.module';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
+import { ValidationModule } from './common/validation/validation.module';
 import { AppConfigModule } from './config/config.module';
 import { Env, runsApiRole, runsWorkerRole } from './config/env.schema';
 import { ErrorTrackingModule } from './error-tracking/error-tracking.module';
@@ -12,20 +14,16 @@ import { HealthModule } from './health/health.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
-import { PrismaModule } from './prisma/prisma.module';
-import type { QueueDashboardModule as DashboardModule } from './queue/queue-dashboard.module';
 import { QueueModule } from './queue/queue.module';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
-import { RedisModule } from './redis/redis.module';
 
 @Module({})
 export class AppModule {
-  // PROCESS_ROLE picks the modules: a worker processes jobs and serves health and metrics only, so it has no
-  // auth, AI routes, socket gateway or dashboard; an api instance enqueues but never processes.
+  // PROCESS_ROLE picks the modules: a worker processes jobs and serves health and metrics only, so it
+  // has no auth, AI routes, socket gateway or dashboard; an api instance enqueues but never processes.
   static forRoot(env: Env): DynamicModule {
     const runsApi = runsApiRole(env.PROCESS_ROLE);
-    const runsWorker = runsWorkerRole(env.PROCESS_ROLE);
     const hasDashboard = runsApi && Boolean(env.BULL_BOARD_USER && env.BULL_BOARD_PASSWORD);
     return {
       module: AppModule,
@@ -35,12 +33,11 @@ export class AppModule {
         ErrorTrackingModule,
         LoggingModule,
         MetricsModule,
-        PrismaModule,
-        RedisModule,
+        ValidationModule,
         QueueModule,
         HealthModule,
-        AiJobsModule.forRoot({ runsApi, runsWorker }),
-        ...(runsApi ? [RateLimitModule, AuthModule, AiModule, AiStreamModule] : []),
+        ...(runsWorkerRole(env.PROCESS_ROLE) ? [AiJobsWorkerModule] : []),
+        ...(runsApi ? [RateLimitModule, AuthModule, AiApiModule, AiStreamModule] : []),
         ...(hasDashboard ? [loadQueueDashboardModule()] : []),
       ],
       providers: runsApi
@@ -56,5 +53,5 @@ export class AppModule {
 
 // Required only when the dashboard is on: the Bull Board packages cost memory every instance would pay.
 function loadQueueDashboardModule(): typeof DashboardModule {
-  return (require('./queue/queue-dashboard.module') as { QueueDashboardModule: typeof DashboardModule }).QueueDashboardModule;
+  return (require('./ai/jobs/dashboard/queue-dashboard.module') as { QueueDashboardModule: typeof DashboardModule }).QueueDashboardModule;
 }

@@ -17,7 +17,7 @@ import { refuseWhenClosing } from './lifecycle/refuse-when-closing.middleware';
 import { ShutdownState } from './lifecycle/shutdown-state.service';
 import { httpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { MetricsService } from './metrics/metrics.service';
-import { QUEUE_DASHBOARD_ROUTE } from './queue/queue.constants';
+import { QUEUE_DASHBOARD_ROUTE } from './ai/jobs/dashboard/queue-dashboard.constants';
 import { RedisIoAdapter } from './redis/redis-io.adapter';
 
 export const API_PREFIX = 'api/v1';

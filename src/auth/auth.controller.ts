@@ -1,14 +1,15 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { CurrentUser } from '../common/decorators/current-user.decorator';
-import { Public } from '../common/decorators/public.decorator';
+import { CurrentUser } from './current-user.decorator';
+import { Public } from './public.decorator';
 import { RateLimit } from '../rate-limit/rate-limit.decorator';
 import { ProfileResponseDto } from '../users/dto/user-response.dto';
 import { AuthUser } from './auth-user';
 import { AuthService } from './auth.service';
 import { AuthResponseDto } from './dto/auth-response.dto';
 import { RefreshDto } from './dto/refresh.dto';
-import { LoginDto, RegisterDto } from './dto/register.dto';
+import { LoginDto } from './dto/login.dto';
+import { RegisterDto } from './dto/register.dto';
 
 @ApiTags('auth')
 @Controller('auth')

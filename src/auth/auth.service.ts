@@ -5,7 +5,8 @@ import { ProfileResponseDto } from '../users/dto/user-response.dto';
 import { mapProfile, mapUser } from '../users/user.mapper';
 import { UsersService } from '../users/users.service';
 import { AuthResponseDto } from './dto/auth-response.dto';
-import { LoginDto, RegisterDto } from './dto/register.dto';
+import { LoginDto } from './dto/login.dto';
+import { RegisterDto } from './dto/register.dto';
 import { PasswordService } from './password.service';
 import { TokenService } from './token.service';
 

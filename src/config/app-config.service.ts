@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createSecretKey, KeyObject } from 'node:crypto';
 import { ConfigService } from '@nestjs/config';
-import { Env, runsApiRole, runsWorkerRole } from './env.schema';
+import { Env, runsApiRole } from './env.schema';
 
 // Typed access to the validated configuration; the only way the rest of the code reads it.
 @Injectable()
@@ -31,9 +31,5 @@ export class AppConfigService {
 
   get runsApi(): boolean {
     return runsApiRole(this.get('PROCESS_ROLE'));
-  }
-
-  get runsWorker(): boolean {
-    return runsWorkerRole(this.get('PROCESS_ROLE'));
   }
 }

@@ -1,6 +1,5 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
-import { MaxFromConfigConstraint } from '../common/validation/config-limit.constraint';
 import { AppConfigService } from './app-config.service';
 import { Env } from './env.schema';
 
@@ -21,8 +20,8 @@ export class AppConfigModule {
           load: [() => env],
         }),
       ],
-      providers: [AppConfigService, MaxFromConfigConstraint],
-      exports: [AppConfigService, MaxFromConfigConstraint],
+      providers: [AppConfigService],
+      exports: [AppConfigService],
     };
   }
 }

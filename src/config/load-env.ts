@@ -14,7 +14,3 @@ export function loadEnvOrExit(overrides: Record<string, string | undefined> = {}
   }
 }
 
-// For tests and tools that build an app with explicit settings on top of the environment.
-export function readProcessEnv(): Record<string, string | undefined> {
-  return { ...process.env };
-}

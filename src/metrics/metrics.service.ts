@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { AppConfigService } from '../config/app-config.service';
 
-export type AiTransport = 'rest' | 'ws' | 'job';
 export type TokenKind = 'prompt' | 'completion' | 'embedding';
 
 // Model names come from callers; past this many distinct values they are reported as "other"
@@ -76,11 +75,11 @@ export class MetricsService {
     this.httpDuration.observe({ method, route, status: String(status) }, seconds);
   }
 
-  observeAiCall(call: { model: string; transport: AiTransport; kind: string; outcome: string; seconds: number }): void {
+  observeAiCall(call: { model: string; transport: string; kind: string; outcome: string; seconds: number }): void {
     this.aiDuration.observe({ model: this.modelLabel(call.model), transport: call.transport, kind: call.kind, outcome: call.outcome }, call.seconds);
   }
 
-  observeTimeToFirstToken(model: string, transport: AiTransport, seconds: number): void {
+  observeTimeToFirstToken(model: string, transport: string, seconds: number): void {
     this.ttft.observe({ model: this.modelLabel(model), transport }, seconds);
   }
 

@@ -4,13 +4,6 @@ import pg from 'pg';
 import { AppConfigService } from '../config/app-config.service';
 import { Prisma, PrismaClient } from '../generated/prisma/client';
 
-// Prisma keeps timestamps as UTC in "timestamp without time zone" columns; pg would read them as local time.
-const TIMESTAMP_WITHOUT_TIME_ZONE = 1114;
-const preparedTypes = {
-  getTypeParser: (oid: number, format?: 'text' | 'binary') =>
-    oid === TIMESTAMP_WITHOUT_TIME_ZONE ? (value: string) => new Date(`${value.replace(' ', 'T')}Z`) : pg.types.getTypeParser(oid, format),
-} as pg.CustomTypesConfig;
-
 // Owns the client's lifecycle and the pg pool under it; queries live in the repositories.
 @Injectable()
 export class PrismaService extends PrismaClient implements OnApplicationShutdown {
@@ -43,7 +36,7 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
   async queryPrepared<T>(sql: Prisma.Sql): Promise<T[]> {
     let name = this.statementNames.get(sql.text);
     if (!name) this.statementNames.set(sql.text, (name = `prepared_${this.statementNames.size}`));
-    const result = await this.pool.query({ name, text: sql.text, values: sql.values, types: preparedTypes });
+    const result = await this.pool.query({ name, text: sql.text, values: sql.values });
     return result.rows as T[];
   }
 

@@ -1,7 +1,7 @@
 import { BullModule } from '@nestjs/bull';
 import { Module } from '@nestjs/common';
 import { AppConfigService } from '../config/app-config.service';
-import { redisOptionsFromUrl } from './redis-url';
+import { redisOptionsFromUrl } from '../redis/redis-url';
 
 // Connection and key prefix for every Bull queue; feature modules register their queues by name.
 @Module({

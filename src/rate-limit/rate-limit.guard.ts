@@ -1,11 +1,10 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
-import type { AuthUser } from '../auth/auth-user';
 import { RATE_LIMIT_ADMISSION, RATE_LIMIT_BUCKET_KEY, RATE_LIMIT_IN_HANDLER_KEY, RateLimitBucket } from './rate-limit.constants';
 import { rateLimitedError, RateLimitService } from './rate-limit.service';
 
-// Global guard, after the JWT guard: per-user for `ai` routes, per-IP for `auth` routes.
+// Global guard, after the JWT guard (which sets `request.user`): per-user for `ai` routes, per-IP for `auth` routes.
 @Injectable()
 export class RateLimitGuard implements CanActivate {
   constructor(
@@ -20,7 +19,7 @@ export class RateLimitGuard implements CanActivate {
       context.getClass(),
     ]);
     if (!bucket) return true;
-    const request = context.switchToHttp().getRequest<Request & { user?: AuthUser; [RATE_LIMIT_ADMISSION]?: Promise<void> }>();
+    const request = context.switchToHttp().getRequest<Request & { user?: { id: string }; [RATE_LIMIT_ADMISSION]?: Promise<void> }>();
     const response = context.switchToHttp().getResponse<Response>();
     const tracker = bucket === 'ai' && request.user ? request.user.id : (request.ip ?? 'unknown');
     const admission = this.admit(bucket, tracker, response);

@@ -1,16 +1,20 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import type Redis from 'ioredis';
 import { AppConfigService } from '../config/app-config.service';
+import { MetricsModule } from '../metrics/metrics.module';
 import { REDIS_CLIENT } from '../redis/redis.constants';
+import { RedisModule } from '../redis/redis.module';
 import { RateLimitGuard } from './rate-limit.guard';
 import { RateLimitService } from './rate-limit.service';
 
-@Global()
 @Module({
   imports: [
+    RedisModule,
+    MetricsModule,
     ThrottlerModule.forRootAsync({
+      imports: [RedisModule],
       inject: [AppConfigService, REDIS_CLIENT],
       useFactory: (config: AppConfigService, redis: Redis) => ({
         throttlers: [

@@ -1,4 +1,4 @@
-import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import Redis, { RedisOptions } from 'ioredis';
 import { AppConfigService } from '../config/app-config.service';
 import { REDIS_CLIENT } from './redis.constants';
@@ -33,7 +33,6 @@ function waitUntilReady(redis: Redis, timeoutMs: number): Promise<void> {
   });
 }
 
-@Global()
 @Module({
   providers: [
     {

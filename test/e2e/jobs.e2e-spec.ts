@@ -1,7 +1,7 @@
 import { getQueueToken } from '@nestjs/bull';
 import type { JobStatus, Queue } from 'bull';
 import { randomBytes } from 'node:crypto';
-import { AI_TASKS_QUEUE } from '../../src/ai/ai.constants';
+import { AI_JOBS_QUEUE } from '../../src/ai/jobs/ai-jobs.constants';
 import { eventually } from '../support/eventually';
 import { FakeOpenAi, startFakeOpenAi } from '../support/fake-openai.mjs';
 import { registerUser, TestUser } from '../support/factories';
@@ -12,7 +12,7 @@ const anyUuid = expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-
 const BOARD = { user: 'ops', password: 'board-secret:with-colon' };
 const ALL_STATES: JobStatus[] = ['waiting', 'active', 'completed', 'failed', 'delayed', 'paused'];
 
-const queueOf = (t: TestApp) => t.app.get<Queue>(getQueueToken(AI_TASKS_QUEUE), { strict: false });
+const queueOf = (t: TestApp) => t.app.get<Queue>(getQueueToken(AI_JOBS_QUEUE), { strict: false });
 
 // Polls the status route until the job reaches `state`; returns the last status body.
 async function waitForState(t: TestApp, user: TestUser, jobId: string, state: string) {

@@ -1,43 +1,52 @@
-import type { Message, MessageStatus } from '../../generated/prisma/client';
-import type { CallContext, CompletionOptions, LlmMessage, TokenUsage } from '../llm/llm.types';
+import type { Message, MessageStatus, Role } from '../../generated/prisma/client';
+import type { AiTransport } from '../llm/llm.types';
+import type { ChatRequestDto } from './dto/chat-request.dto';
 
-// A turn after its pre-flight (what the model will be asked), before anything is held or stored.
-export interface PreparedTurn {
-  userId: string;
-  // Null: the turn starts a new conversation.
-  conversationId: string | null;
-  message: string;
-  llmMessages: LlmMessage[];
-  options: CompletionOptions;
-  // The worst case held against the user's budget until the turn is completed or abandoned.
-  heldTokens: number;
-  context: CallContext;
-  idempotencyKey?: string;
-  // A job retry's user message, stored by an earlier attempt.
-  reusedUserMessage: Message | null;
-}
-
-// A turn between "user message stored" and "assistant message stored".
-export interface ChatTurn extends Omit<PreparedTurn, 'conversationId' | 'reusedUserMessage'> {
-  conversationId: string;
-  isNewConversation: boolean;
-  userMessage: Message;
-}
-
-// How a turn was asked for: the transport (for logs and metrics) and, for jobs, a key that
-// makes a retry reuse what an earlier attempt stored.
+// What a transport asks of the turn runner.
 export interface TurnRequest {
-  transport: CallContext['transport'];
+  userId: string;
+  input: ChatRequestDto;
+  transport: AiTransport;
+  // Stream the answer as the upstream writes it (socket) or take it in one piece (REST, jobs).
+  isStreamed: boolean;
+  // Stops the turn: the upstream request is aborted and the partial answer stored as `stopped`.
+  signal?: AbortSignal;
+  // Correlates the turn's log lines (an HTTP request id, a stream id, a job id).
   requestId?: string;
+  // Jobs: ties every attempt of one job to the rows it stores, so a retry reuses the stored
+  // question, and an answer already stored is returned without calling the model or counting again.
   idempotencyKey?: string;
-  // A check that must pass before anything is held or stored (the socket's rate limit), awaited
-  // together with the pre-flight read instead of before it.
+  // A check that must pass before anything is held or stored (the rate limit), awaited together
+  // with the turn's first read instead of before it.
   admission?: Promise<void>;
 }
 
-export interface TurnOutcome {
+// What a turn tells its transport, in this order: `conversation` (only when the turn created one),
+// `user-message`, any number of `delta`, then exactly one of `end` and `stopped`. A failure is
+// thrown instead, after the turn has stored what it must (see ChatTurnRunner).
+export type TurnEvent =
+  | { type: 'conversation'; conversationId: string }
+  | { type: 'user-message'; message: Message }
+  | { type: 'delta'; content: string }
+  | { type: 'end'; message: Message }
+  | { type: 'stopped'; message: Message };
+
+export type HistoryMessage = Pick<Message, 'id' | 'role' | 'content' | 'status'>;
+
+// What a turn needs to know before the model is called, read in one statement.
+export interface TurnContext {
+  withinBudget: boolean;
+  conversationFound: boolean;
+  // Oldest first.
+  history: HistoryMessage[];
+}
+
+export interface NewMessage {
+  role: Role;
   content: string;
-  model: string;
-  usage: TokenUsage;
-  status: MessageStatus;
+  tokens?: number | null;
+  tokensEstimated?: boolean;
+  model?: string | null;
+  status?: MessageStatus;
+  idempotencyKey?: string | null;
 }

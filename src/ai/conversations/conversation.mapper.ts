@@ -1,5 +1,5 @@
 import type { Conversation, Message } from '../../generated/prisma/client';
-import { ConversationDetailResponseDto, ConversationResponseDto, MessageResponseDto } from '../dto/conversation.dto';
+import { ConversationDetailResponseDto, ConversationResponseDto, MessageResponseDto } from './dto/conversation.dto';
 
 export const mapConversation = (c: Conversation): ConversationResponseDto => ({
   id: c.id,

@@ -56,8 +56,4 @@ export class ConversationRepository {
     const { count } = await this.prisma.conversation.deleteMany({ where: { id, userId } });
     return count === 1;
   }
-
-  findMessageByIdempotencyKey(key: string): Promise<Message | null> {
-    return this.prisma.message.findUnique({ where: { idempotencyKey: key } });
-  }
 }

@@ -1,21 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { NotFoundError } from '../../common/errors/app-error';
-import { UsersRepository } from '../../users/users.repository';
 import {
   ConversationDetailResponseDto,
   ConversationPageResponseDto,
   ConversationResponseDto,
-  UsageResponseDto,
-} from '../dto/conversation.dto';
+} from './dto/conversation.dto';
 import { mapConversation, mapConversationDetail } from './conversation.mapper';
 import { ConversationRepository } from './conversation.repository';
 
 @Injectable()
 export class ConversationService {
-  constructor(
-    private readonly conversations: ConversationRepository,
-    private readonly users: UsersRepository,
-  ) {}
+  constructor(private readonly conversations: ConversationRepository) {}
 
   async createConversation(userId: string, title?: string): Promise<ConversationResponseDto> {
     return mapConversation(await this.conversations.create(userId, title?.trim() || null));
@@ -41,9 +36,8 @@ export class ConversationService {
     if (!(await this.conversations.existsForUser(id, userId))) throw new NotFoundError('Conversation');
   }
 
-  async getUserUsageStats(userId: string): Promise<UsageResponseDto> {
-    const [usage, counts] = await Promise.all([this.users.findUsage(userId), this.conversations.countsForUser(userId)]);
-    if (!usage) throw new NotFoundError('User');
-    return { totalTokens: usage.totalTokensUsed, conversationsCount: counts.conversations, messagesCount: counts.messages, lastUsed: usage.lastAiCallAt };
+  // The user's conversations and their messages, as they stand (deleted ones are gone).
+  countsForUser(userId: string): Promise<{ conversations: number; messages: number }> {
+    return this.conversations.countsForUser(userId);
   }
 }

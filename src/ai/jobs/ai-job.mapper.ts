@@ -1,8 +1,8 @@
 import type { Job, JobStatus } from 'bull';
-import type { JobStatusResponseDto } from '../dto/ai-job.dto';
-import type { AiTaskJobData } from './ai-task-job.types';
+import type { JobStatusResponseDto } from './dto/ai-job.dto';
+import type { AiJobData } from './ai-job.types';
 
-export function mapJobStatus(job: Job<AiTaskJobData>, state: JobStatus | 'stuck'): JobStatusResponseDto {
+export function mapJobStatus(job: Job<AiJobData>, state: JobStatus | 'stuck'): JobStatusResponseDto {
   const progress: unknown = job.progress();
   return {
     id: String(job.id),

@@ -1,3 +1,8 @@
+// The queue and its job names are part of the public interface (the dashboard, other producers).
+export const AI_JOBS_QUEUE = 'ai-tasks';
+export const GENERATE_COMPLETION_JOB = 'generate-completion';
+export const GENERATE_EMBEDDINGS_JOB = 'generate-embeddings';
+
 // Options every AI job gets (AiJobsService applies them); the back-off base delay is AI_JOB_BACKOFF_MS.
 export const AI_JOB_ATTEMPTS = 3;
 

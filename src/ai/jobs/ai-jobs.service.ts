@@ -4,35 +4,34 @@ import type { Queue } from 'bull';
 import { randomUUID } from 'node:crypto';
 import { AppError, NotFoundError } from '../../common/errors/app-error';
 import { AppConfigService } from '../../config/app-config.service';
-import { UsersService } from '../../users/users.service';
-import { AI_TASKS_QUEUE, GENERATE_COMPLETION_JOB, GENERATE_EMBEDDINGS_JOB } from '../ai.constants';
+import { BudgetService } from '../../budget/budget.service';
 import { ConversationService } from '../conversations/conversation.service';
-import { JobQueuedResponseDto, JobStatusResponseDto } from '../dto/ai-job.dto';
-import { ChatRequestDto } from '../dto/chat-request.dto';
-import { EmbeddingRequestDto } from '../dto/embedding.dto';
+import { JobQueuedResponseDto, JobStatusResponseDto } from './dto/ai-job.dto';
+import { ChatRequestDto } from '../chat/dto/chat-request.dto';
+import { EmbeddingRequestDto } from '../embeddings/dto/embedding.dto';
 import { mapJobStatus } from './ai-job.mapper';
-import { AI_JOB_ATTEMPTS, AI_JOB_KEEP_COMPLETED, AI_JOB_KEEP_FAILED } from './ai-jobs.constants';
-import { AiTaskJobData, AiTaskJobName, AiTaskJobs } from './ai-task-job.types';
+import { AI_JOB_ATTEMPTS, AI_JOB_KEEP_COMPLETED, AI_JOB_KEEP_FAILED, AI_JOBS_QUEUE, GENERATE_COMPLETION_JOB, GENERATE_EMBEDDINGS_JOB } from './ai-jobs.constants';
+import { AiJobData, AiJobName, AiJobs } from './ai-job.types';
 
 // The producer: the only caller of queue.add. It refuses what would fail anyway (used-up budget,
 // someone else's conversation) before a job exists; the processor checks both again when it runs.
 @Injectable()
 export class AiJobsService {
   constructor(
-    @InjectQueue(AI_TASKS_QUEUE) private readonly queue: Queue<AiTaskJobData>,
+    @InjectQueue(AI_JOBS_QUEUE) private readonly queue: Queue<AiJobData>,
     private readonly config: AppConfigService,
-    private readonly users: UsersService,
+    private readonly budget: BudgetService,
     private readonly conversations: ConversationService,
   ) {}
 
   async queueCompletion(userId: string, dto: ChatRequestDto): Promise<JobQueuedResponseDto> {
-    await this.users.assertWithinTokenBudget(userId);
+    await this.budget.assertWithinBudget(userId);
     if (dto.conversationId) await this.conversations.assertOwnedBy(dto.conversationId, userId);
     return this.enqueue(GENERATE_COMPLETION_JOB, { ...dto, userId });
   }
 
   async queueEmbeddings(userId: string, dto: EmbeddingRequestDto): Promise<JobQueuedResponseDto> {
-    await this.users.assertWithinTokenBudget(userId);
+    await this.budget.assertWithinBudget(userId);
     return this.enqueue(GENERATE_EMBEDDINGS_JOB, { ...dto, userId });
   }
 
@@ -49,7 +48,7 @@ export class AiJobsService {
     return mapJobStatus(current, state);
   }
 
-  private async enqueue<N extends AiTaskJobName>(name: N, data: AiTaskJobs[N]['data']): Promise<JobQueuedResponseDto> {
+  private async enqueue<N extends AiJobName>(name: N, data: AiJobs[N]['data']): Promise<JobQueuedResponseDto> {
     this.assertQueueReachable();
     const job = await this.queue.add(name, data, {
       // Random ids: not guessable, and unique across Redis resets (they key the idempotent writes).

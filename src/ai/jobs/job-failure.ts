@@ -1,6 +1,6 @@
 import { AppError } from '../../common/errors/app-error';
 import { isTransient } from '../../common/errors/error-codes';
-import { toClientError } from '../../common/errors/to-app-error';
+import { toClientError } from '../../common/errors/client-error';
 
 export interface JobFailure {
   // Becomes the job's failedReason, which its owner reads: never a stack, SQL or key.

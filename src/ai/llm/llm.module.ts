@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { MetricsModule } from '../../metrics/metrics.module';
 import { OpenAiService } from './openai.service';
 
-@Module({ providers: [OpenAiService], exports: [OpenAiService] })
+@Module({ imports: [MetricsModule], providers: [OpenAiService], exports: [OpenAiService] })
 export class LlmModule {}

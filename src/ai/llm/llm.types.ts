@@ -1,4 +1,5 @@
-import type { AiTransport } from '../../metrics/metrics.service';
+// How a call reached the service; a label on its logs and metrics.
+export type AiTransport = 'rest' | 'ws' | 'job';
 
 // Who a call is for, for logs and metrics (never sent upstream).
 export interface CallContext {
@@ -35,9 +36,17 @@ export interface CompletionResult {
   usage: TokenUsage;
 }
 
-export type StreamEvent =
-  | { type: 'delta'; content: string }
-  | { type: 'end'; model: string; finishReason: string | null; usage: TokenUsage; isAborted: boolean };
+// A completion as it arrives: text deltas, then exactly one `end`.
+export type CompletionEvent = { type: 'delta'; content: string } | CompletionEnd;
+
+export interface CompletionEnd {
+  type: 'end';
+  model: string;
+  finishReason: string | null;
+  usage: TokenUsage;
+  // Stopped through the caller's signal: the text so far is all there is.
+  isAborted: boolean;
+}
 
 export interface EmbeddingResult {
   embedding: number[];

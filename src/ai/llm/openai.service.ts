@@ -5,7 +5,7 @@ import { AppConfigService } from '../../config/app-config.service';
 import { MetricsService } from '../../metrics/metrics.service';
 import { readCompletionChunks } from './completion-chunks';
 import { llmNotConfigured, mapLlmError } from './llm-error';
-import { CallContext, CompletionOptions, CompletionResult, EmbeddingResult, LlmMessage, StreamEvent, TokenUsage } from './llm.types';
+import { CallContext, CompletionEvent, CompletionOptions, CompletionResult, EmbeddingResult, LlmMessage, TokenUsage } from './llm.types';
 import { estimatePromptTokens, estimateTextTokens } from './token-estimator';
 
 // The only code that talks to the `openai` SDK. Everything it throws is an AppError from mapLlmError.
@@ -38,8 +38,20 @@ export class OpenAiService {
     return this.client !== null;
   }
 
-  // `signal` cancels the request (a turn refused while the call was already on its way).
-  async generateCompletion(messages: LlmMessage[], options: CompletionOptions, context: CallContext, signal?: AbortSignal): Promise<CompletionResult> {
+  // One chat completion as events, whether the upstream streams it or answers in one piece, so a
+  // chat turn reads both the same way. Aborting `signal` ends a stream early with `isAborted`
+  // (the partial text is kept); a whole answer aborted before it arrived just rejects.
+  complete(messages: LlmMessage[], options: CompletionOptions, context: CallContext, { isStreamed, signal }: { isStreamed: boolean; signal: AbortSignal }): AsyncGenerator<CompletionEvent> {
+    return isStreamed ? this.streamCompletion(messages, options, context, signal) : this.wholeCompletion(messages, options, context, signal);
+  }
+
+  private async *wholeCompletion(messages: LlmMessage[], options: CompletionOptions, context: CallContext, signal: AbortSignal): AsyncGenerator<CompletionEvent> {
+    const result = await this.generateCompletion(messages, options, context, signal);
+    if (result.content) yield { type: 'delta', content: result.content };
+    yield { type: 'end', model: result.model, finishReason: result.finishReason, usage: result.usage, isAborted: false };
+  }
+
+  private async generateCompletion(messages: LlmMessage[], options: CompletionOptions, context: CallContext, signal: AbortSignal): Promise<CompletionResult> {
     const client = this.requireClient();
     this.logger.log(`Generating completion with model: ${options.model}`);
     const startedAt = performance.now();
@@ -56,7 +68,7 @@ export class OpenAiService {
       return { content, model: completion.model || options.model, finishReason: completion.choices[0]?.finish_reason ?? null, usage };
     } catch (error) {
       // Cancelled by the caller (its turn was refused meanwhile): not an upstream failure to count.
-      if (signal?.aborted) throw error;
+      if (signal.aborted) throw error;
       throw this.failed('completion', options.model, context, startedAt, error);
     }
   }
@@ -64,12 +76,12 @@ export class OpenAiService {
   // Yields the text deltas as they arrive, then exactly one `end` event with the usage: the
   // upstream's when it sent one, else counted offline. An abort through `signal` ends the stream
   // with `isAborted: true` instead of throwing, so the caller can keep the partial answer.
-  async *streamCompletion(
+  private async *streamCompletion(
     messages: LlmMessage[],
     options: CompletionOptions,
     context: CallContext,
     signal: AbortSignal,
-  ): AsyncGenerator<StreamEvent> {
+  ): AsyncGenerator<CompletionEvent> {
     const client = this.requireClient();
     this.logger.log(`Generating streaming completion with model: ${options.model}`);
     const startedAt = performance.now();
@@ -88,8 +100,8 @@ export class OpenAiService {
     };
     const requestSignal = AbortSignal.any([signal, stall.signal]);
     try {
-      // The SDK makes the request (auth, retries, timeout, non-2xx → APIError); its Stream, ~16% of
-      // the streaming CPU profile (docs/performance.md, fix 7), gives way to a lean body reader.
+      // The SDK makes the request (auth, retries, timeout, non-2xx → APIError); the body is read by
+      // a lean SSE reader instead of the SDK's Stream, which cost several times the CPU per chunk.
       const response = await client.chat.completions
         .create(
           {

@@ -13,7 +13,7 @@ import type { Namespace, Socket } from 'socket.io';
 import type { AuthUser } from '../../auth/auth-user';
 import { TokenService } from '../../auth/token.service';
 import { MetricsService } from '../../metrics/metrics.service';
-import { AI_NAMESPACE, CHAT_EVENTS } from '../ai.constants';
+import { AI_NAMESPACE, CHAT_EVENTS } from './chat-stream.constants';
 import { ChatStreamService } from './chat-stream.service';
 
 type AuthedSocket = Socket & { data: { user: AuthUser } };

@@ -1,23 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsEmail, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { LoginDto } from './login.dto';
 
-const normalizeEmail = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
-
-export class LoginDto {
-  @ApiProperty({ example: 'ada@example.com' })
-  @Transform(normalizeEmail)
-  @IsEmail()
-  @MaxLength(254)
-  email: string;
-
-  @ApiProperty({ minLength: 1, maxLength: 128, example: 'correct horse battery' })
-  @IsString()
-  @MinLength(1)
-  @MaxLength(128)
-  password: string;
-}
-
+// Login's fields, with the stricter password rule for a new account.
 export class RegisterDto extends LoginDto {
   @ApiProperty({ minLength: 8, maxLength: 128, example: 'correct horse battery' })
   @IsString()

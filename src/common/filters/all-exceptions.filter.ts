@@ -1,9 +1,8 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import type { AuthUser } from '../../auth/auth-user';
 import { ErrorReporter } from '../../error-tracking/error-reporter.service';
 import { AppError } from '../errors/app-error';
-import { toClientError } from '../errors/to-app-error';
+import { toClientError } from '../errors/client-error';
 
 // Every REST error leaves as `{ statusCode, message, error }`. Server-side failures are logged with
 // the request id and stack; the client only gets the bland shape.
@@ -16,7 +15,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw exception;
     const response = host.switchToHttp().getResponse<Response>();
-    const request = host.switchToHttp().getRequest<Request & { user?: AuthUser }>();
+    const request = host.switchToHttp().getRequest<Request & { user?: { id: string } }>();
     const { status, message, error } = toClientError(exception);
     if (status >= 500) {
       this.logger.error(

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, IsUUID, Matches, MinLength } from 'class-validator';
-import { MaxLengthFromConfig } from '../../common/validation/config-limit.constraint';
+import { MaxLengthFromConfig } from '../../../common/validation/config-limit.constraint';
 import { CompletionOptionsDto } from './completion-options.dto';
 
 export class ChatRequestDto extends CompletionOptionsDto {

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
-import { MaxLengthFromConfig } from '../../common/validation/config-limit.constraint';
+import { MaxLengthFromConfig } from '../../../common/validation/config-limit.constraint';
 
 export class EmbeddingRequestDto {
   @ApiProperty({ example: 'Text to generate embeddings for', description: '1..AI_MAX_MESSAGE_LENGTH characters' })

@@ -1,5 +1,5 @@
 import { Allow } from 'class-validator';
-import { ChatRequestDto } from './chat-request.dto';
+import { ChatRequestDto } from '../../chat/dto/chat-request.dto';
 
 // `chat:start` takes the POST /chat body. The guide's own examples also send `userId`: it is
 // accepted and ignored, because the user is always the one of the socket's token.

@@ -1,15 +1,15 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../../auth/auth-user';
-import { CurrentUser } from '../../common/decorators/current-user.decorator';
+import { CurrentUser } from '../../auth/current-user.decorator';
 import {
   ConversationDetailResponseDto,
   ConversationPageResponseDto,
   ConversationResponseDto,
   CreateConversationDto,
   ListConversationsQueryDto,
-} from '../dto/conversation.dto';
-import { ConversationService } from './conversation.service';
+} from '../conversations/dto/conversation.dto';
+import { ConversationService } from '../conversations/conversation.service';
 
 @ApiTags('conversations')
 @ApiBearerAuth()

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import { MaxFromConfig } from '../../common/validation/config-limit.constraint';
+import { MaxFromConfig } from '../../../common/validation/config-limit.constraint';
 
 // Model settings shared by chat, streams and completion jobs; absent fields take the configured defaults.
 export class CompletionOptionsDto {

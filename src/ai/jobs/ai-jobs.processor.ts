@@ -5,13 +5,13 @@ import { AppError } from '../../common/errors/app-error';
 import { validateDto } from '../../common/validation/validate-dto';
 import { ErrorReporter } from '../../error-tracking/error-reporter.service';
 import { AppConfigService } from '../../config/app-config.service';
-import { AI_TASKS_QUEUE, GENERATE_COMPLETION_JOB, GENERATE_EMBEDDINGS_JOB } from '../ai.constants';
 import { ChatService } from '../chat/chat.service';
-import { EmbeddingService } from '../chat/embedding.service';
-import { ChatRequestDto } from '../dto/chat-request.dto';
-import { ChatResponseDto } from '../dto/chat-response.dto';
-import { EmbeddingRequestDto, EmbeddingResponseDto } from '../dto/embedding.dto';
-import { AiTaskJobData, AiTaskJobName, AiTaskJobResult, AiTaskJobs, CompletionJobData, EmbeddingsJobData, turnRequestOf } from './ai-task-job.types';
+import { EmbeddingService } from '../embeddings/embedding.service';
+import { ChatRequestDto } from '../chat/dto/chat-request.dto';
+import { ChatResponseDto } from '../chat/dto/chat-response.dto';
+import { EmbeddingRequestDto, EmbeddingResponseDto } from '../embeddings/dto/embedding.dto';
+import { AiJobData, AiJobName, AiJobResult, AiJobs, attemptOf, CompletionJobData, EmbeddingsJobData } from './ai-job.types';
+import { AI_JOBS_QUEUE, GENERATE_COMPLETION_JOB, GENERATE_EMBEDDINGS_JOB } from './ai-jobs.constants';
 import { classifyJobFailure } from './job-failure';
 
 // Every job name goes through this one Bull handler. Not `@Process()` methods: decorators cannot
@@ -19,18 +19,18 @@ import { classifyJobFailure } from './job-failure';
 // means "AI calls one worker runs at once". Provided only in the worker and `all` roles.
 const ANY_JOB = '*';
 
-type Handlers = { [N in AiTaskJobName]: (job: Job<AiTaskJobs[N]['data']>) => Promise<AiTaskJobs[N]['result']> };
+type Handlers = { [N in AiJobName]: (job: Job<AiJobs[N]['data']>) => Promise<AiJobs[N]['result']> };
 
 @Injectable()
-export class AiTasksProcessor implements OnModuleInit, BeforeApplicationShutdown {
-  private readonly logger = new Logger(AiTasksProcessor.name);
+export class AiJobsProcessor implements OnModuleInit, BeforeApplicationShutdown {
+  private readonly logger = new Logger(AiJobsProcessor.name);
   private readonly handlers: Handlers = {
     [GENERATE_COMPLETION_JOB]: (job) => this.generateCompletion(job),
     [GENERATE_EMBEDDINGS_JOB]: (job) => this.generateEmbeddings(job),
   };
 
   constructor(
-    @InjectQueue(AI_TASKS_QUEUE) private readonly queue: Queue<AiTaskJobData>,
+    @InjectQueue(AI_JOBS_QUEUE) private readonly queue: Queue<AiJobData>,
     private readonly config: AppConfigService,
     private readonly chat: ChatService,
     private readonly embeddings: EmbeddingService,
@@ -40,8 +40,8 @@ export class AiTasksProcessor implements OnModuleInit, BeforeApplicationShutdown
   onModuleInit(): void {
     // Settles only when the queue closes; failures to start are reported, not thrown at boot.
     this.queue
-      .process(ANY_JOB, this.config.get('AI_QUEUE_CONCURRENCY'), (job: Job<AiTaskJobData>) => this.run(job))
-      .catch((error: unknown) => this.logger.error({ err: error }, 'ai-tasks processing stopped'));
+      .process(ANY_JOB, this.config.get('AI_QUEUE_CONCURRENCY'), (job: Job<AiJobData>) => this.run(job))
+      .catch((error: unknown) => this.logger.error({ err: error }, 'ai job processing stopped'));
   }
 
   // Stop taking jobs and let the running ones finish while PostgreSQL is still connected (Prisma
@@ -59,7 +59,7 @@ export class AiTasksProcessor implements OnModuleInit, BeforeApplicationShutdown
     const { userId, ...body } = job.data;
     const dto = await validateDto(ChatRequestDto, body);
     await job.progress(10);
-    const result = await this.chat.sendMessage(userId, dto, turnRequestOf(job.id));
+    const result = await this.chat.sendMessage(userId, dto, attemptOf(job.id));
     await job.progress(100);
     return result;
   }
@@ -68,14 +68,14 @@ export class AiTasksProcessor implements OnModuleInit, BeforeApplicationShutdown
     const { userId, ...body } = job.data;
     const dto = await validateDto(EmbeddingRequestDto, body);
     await job.progress(10);
-    const result = await this.embeddings.createEmbedding(userId, dto, turnRequestOf(job.id));
+    const result = await this.embeddings.createEmbedding(userId, dto, attemptOf(job.id));
     await job.progress(100);
     return result;
   }
 
   // A permanent failure is discarded (no further attempts); anything else is thrown for Bull to
   // retry with back-off. Either way the job's failedReason gets a client-safe message.
-  private async run(job: Job<AiTaskJobData>): Promise<AiTaskJobResult> {
+  private async run(job: Job<AiJobData>): Promise<AiJobResult> {
     try {
       return await this.dispatch(job);
     } catch (error) {
@@ -92,10 +92,10 @@ export class AiTasksProcessor implements OnModuleInit, BeforeApplicationShutdown
     }
   }
 
-  private dispatch(job: Job<AiTaskJobData>): Promise<AiTaskJobResult> {
+  private dispatch(job: Job<AiJobData>): Promise<AiJobResult> {
     if (!Object.hasOwn(this.handlers, job.name)) throw new AppError('VALIDATION_FAILED', `Unknown job ${job.name}`);
     if (typeof job.data?.userId !== 'string') throw new AppError('VALIDATION_FAILED', 'Job data has no userId');
-    const handler = this.handlers[job.name as AiTaskJobName] as (job: Job<AiTaskJobData>) => Promise<AiTaskJobResult>;
+    const handler = this.handlers[job.name as AiJobName] as (job: Job<AiJobData>) => Promise<AiJobResult>;
     return handler(job);
   }
 }

@@ -1,12 +1,12 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../../auth/auth-user';
-import { CurrentUser } from '../../common/decorators/current-user.decorator';
+import { CurrentUser } from '../../auth/current-user.decorator';
 import { RateLimit } from '../../rate-limit/rate-limit.decorator';
-import { JobQueuedResponseDto, JobStatusResponseDto } from '../dto/ai-job.dto';
-import { ChatRequestDto } from '../dto/chat-request.dto';
-import { EmbeddingRequestDto } from '../dto/embedding.dto';
-import { AiJobsService } from './ai-jobs.service';
+import { JobQueuedResponseDto, JobStatusResponseDto } from '../jobs/dto/ai-job.dto';
+import { ChatRequestDto } from '../chat/dto/chat-request.dto';
+import { EmbeddingRequestDto } from '../embeddings/dto/embedding.dto';
+import { AiJobsService } from '../jobs/ai-jobs.service';
 
 @ApiTags('ai-jobs')
 @ApiBearerAuth()

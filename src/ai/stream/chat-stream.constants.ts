@@ -1,8 +1,4 @@
-// Names shared across transports, defined once.
-export const AI_TASKS_QUEUE = 'ai-tasks';
-export const GENERATE_COMPLETION_JOB = 'generate-completion';
-export const GENERATE_EMBEDDINGS_JOB = 'generate-embeddings';
-
+// The socket namespace and its events: the streaming API's names, defined once.
 export const AI_NAMESPACE = '/ai';
 
 export const CHAT_EVENTS = {
@@ -15,5 +11,3 @@ export const CHAT_EVENTS = {
   stopped: 'chat:stopped',
   error: 'chat:error',
 } as const;
-
-export const TITLE_MAX_LENGTH = 80;

@@ -1,0 +1,249 @@
+import { Injectable, Logger } from '@nestjs/common';
+import pLimit from 'p-limit';
+import { BudgetService } from '../../budget/budget.service';
+import { AppError, NotFoundError, TokenLimitExceededError } from '../../common/errors/app-error';
+import { AppConfigService } from '../../config/app-config.service';
+import type { Message, MessageStatus } from '../../generated/prisma/client';
+import { llmNotConfigured } from '../llm/llm-error';
+import type { CallContext, CompletionEnd, CompletionEvent, CompletionOptions, LlmMessage, TokenUsage } from '../llm/llm.types';
+import { OpenAiService } from '../llm/openai.service';
+import { promptTokenCeiling } from '../llm/token-estimator';
+import { ChatTurnRepository } from './chat-turn.repository';
+import { HistoryMessage, TurnEvent, TurnRequest } from './chat-turn.types';
+import { titleFrom } from './conversation-title';
+
+// Turns' database phases that may run at once: below the pool size (20), so a burst of turns waits
+// here in memory instead of timing out for a connection.
+const DB_PHASE_CONCURRENCY = 16;
+
+// A turn after its first read: what the model will be asked, before anything is held or stored.
+interface PreparedTurn {
+  userId: string;
+  // Null: the turn starts a new conversation.
+  conversationId: string | null;
+  message: string;
+  llmMessages: LlmMessage[];
+  options: CompletionOptions;
+  // The worst case held against the budget until the turn ends: the upstream bills at most the
+  // prompt plus maxTokens.
+  heldTokens: number;
+  context: CallContext;
+  idempotencyKey?: string;
+  // A job retry's question, stored by an earlier attempt.
+  reusedUserMessage: Message | null;
+}
+
+// A turn between "question stored" and "answer stored".
+interface OpenTurn {
+  userId: string;
+  conversationId: string;
+  isNewConversation: boolean;
+  userMessage: Message;
+  heldTokens: number;
+  model: string;
+  idempotencyKey?: string;
+}
+
+interface Answer {
+  content: string;
+  model: string;
+  usage: TokenUsage;
+  status: MessageStatus;
+}
+
+type Completion = AsyncGenerator<CompletionEvent>;
+
+// Where a chat turn runs, for every transport: REST and jobs collect its events, the socket gateway
+// emits them. Three statements per turn, whatever its length:
+//   1. one read: budget, ownership and history (a 403 or 404 never reaches the model), beside the
+//      transport's admission check (the rate limit);
+//   2. the model is asked while one statement holds the turn's worst case against the budget and
+//      stores the question, so that write adds no latency;
+//   3. the answer passes through as `delta` events (nothing is written per chunk), then one
+//      statement stores it and settles the budget with the upstream's token count.
+// A stop keeps the partial answer as `stopped` (its tokens counted); a failure after some text keeps
+// it as `failed` (no tokens); a failure before any text stores no answer. Every path returns the hold.
+@Injectable()
+export class ChatTurnRunner {
+  private readonly logger = new Logger(ChatTurnRunner.name);
+  private readonly dbPhase = pLimit(DB_PHASE_CONCURRENCY);
+
+  constructor(
+    private readonly config: AppConfigService,
+    private readonly budget: BudgetService,
+    private readonly turns: ChatTurnRepository,
+    private readonly llm: OpenAiService,
+  ) {}
+
+  async *run(request: TurnRequest): AsyncGenerator<TurnEvent> {
+    // Awaited with the first read; an earlier throw must not leave its rejection unhandled.
+    request.admission?.catch(() => undefined);
+    if (request.idempotencyKey) {
+      const answered = await this.turns.findMessageByIdempotencyKey(answerKey(request.idempotencyKey));
+      if (answered) {
+        yield { type: 'end', message: answered };
+        return;
+      }
+    }
+    const prepared = await this.dbPhase(() => this.prepare(request));
+    const cancel = new AbortController();
+    const signal = request.signal ? AbortSignal.any([request.signal, cancel.signal]) : cancel.signal;
+    const completion = this.llm.complete(prepared.llmMessages, prepared.options, prepared.context, { isStreamed: request.isStreamed, signal });
+    // The first next() sends the request, so it is on its way while the hold is taken and the
+    // question stored; no event leaves before that write, so their order is unchanged.
+    const first = completion.next();
+    first.catch(() => undefined);
+    let turn: OpenTurn;
+    try {
+      turn = await this.dbPhase(() => this.open(prepared));
+    } catch (error) {
+      cancel.abort();
+      await first.catch(() => undefined);
+      await completion.return(undefined);
+      throw error;
+    }
+    yield* this.relay(turn, first, completion, cancel);
+  }
+
+  private async *relay(turn: OpenTurn, first: Promise<IteratorResult<CompletionEvent>>, completion: Completion, cancel: AbortController): AsyncGenerator<TurnEvent> {
+    let text = '';
+    let isEnded = false;
+    try {
+      if (turn.isNewConversation) yield { type: 'conversation', conversationId: turn.conversationId };
+      yield { type: 'user-message', message: turn.userMessage };
+      let end: CompletionEnd | undefined;
+      for (let next = await first; !next.done; next = await completion.next()) {
+        const event = next.value;
+        if (event.type === 'end') {
+          end = event;
+        } else {
+          text += event.content;
+          yield event;
+        }
+      }
+      if (!end) throw new AppError('LLM_UNAVAILABLE', 'The AI stream ended without a result');
+      const status = end.isAborted ? 'stopped' : 'complete';
+      const message = await this.dbPhase(() => this.close(turn, { content: text, model: end.model, usage: end.usage, status }));
+      isEnded = true;
+      yield { type: end.isAborted ? 'stopped' : 'end', message };
+    } catch (error) {
+      isEnded = true;
+      await this.keepPartialAnswer(turn, text);
+      throw error;
+    } finally {
+      // The transport stopped reading before the turn ended: stop the upstream, store nothing more.
+      if (!isEnded) {
+        cancel.abort();
+        await completion.return(undefined);
+        await this.budget.release(turn.userId, turn.heldTokens);
+      }
+    }
+  }
+
+  private async prepare({ userId, input, transport, requestId, idempotencyKey, admission }: TurnRequest): Promise<PreparedTurn> {
+    if (!this.llm.isConfigured) throw llmNotConfigured();
+    const conversationId = input.conversationId ?? null;
+    const [, context, reusedUserMessage] = await Promise.all([
+      admission,
+      this.turns.findTurnContext(conversationId, userId, this.config.get('AI_HISTORY_LIMIT'), this.budget.standingOf(userId)),
+      idempotencyKey ? this.turns.findMessageByIdempotencyKey(questionKey(idempotencyKey)) : null,
+    ]);
+    if (!context) throw new NotFoundError('User');
+    if (conversationId && !context.conversationFound) throw new NotFoundError('Conversation');
+    if (!context.withinBudget) throw new TokenLimitExceededError();
+    const history = reusedUserMessage ? context.history.filter((m) => m.id !== reusedUserMessage.id) : context.history;
+    const llmMessages = this.buildPrompt(history, input.message);
+    const options = {
+      model: input.model ?? this.config.get('OPENAI_MODEL'),
+      maxTokens: input.maxTokens ?? this.config.get('OPENAI_MAX_TOKENS'),
+      temperature: input.temperature ?? this.config.get('OPENAI_TEMPERATURE'),
+    };
+    return {
+      userId,
+      conversationId,
+      message: input.message,
+      llmMessages,
+      options,
+      heldTokens: promptTokenCeiling(llmMessages) + options.maxTokens,
+      context: { transport, userId, requestId },
+      idempotencyKey,
+      reusedUserMessage,
+    };
+  }
+
+  // Holds the worst case and stores the question in one statement: 403 when concurrent calls took
+  // what was left since the read, 404 when the conversation went meanwhile.
+  private async open(prepared: PreparedTurn): Promise<OpenTurn> {
+    const { userId, conversationId, heldTokens, idempotencyKey, reusedUserMessage } = prepared;
+    const isNewConversation = conversationId === null;
+    const turn = { userId, isNewConversation, heldTokens, model: prepared.options.model, idempotencyKey };
+    if (reusedUserMessage) {
+      await this.budget.reserve(userId, heldTokens);
+      return { ...turn, conversationId: reusedUserMessage.conversationId, userMessage: reusedUserMessage };
+    }
+    const result = await this.turns.openTurn({
+      userId,
+      conversationId,
+      newConversationTitle: isNewConversation ? titleFrom(prepared.message) : null,
+      message: { role: 'USER', content: prepared.message, idempotencyKey: idempotencyKey ? questionKey(idempotencyKey) : null },
+      hold: this.budget.holdOf(userId, heldTokens),
+    });
+    switch (result.outcome) {
+      case 'opened':
+        return { ...turn, conversationId: result.userMessage.conversationId, userMessage: result.userMessage };
+      case 'over-budget':
+        throw new TokenLimitExceededError();
+      case 'conversation-gone':
+        await this.budget.release(userId, heldTokens);
+        throw new NotFoundError('Conversation');
+      case 'conversation-not-found':
+        throw new NotFoundError('Conversation');
+    }
+  }
+
+  // Stores the answer and settles the budget in one statement. A failed answer counts no tokens.
+  private async close(turn: OpenTurn, answer: Answer): Promise<Message> {
+    const tokens = answer.status === 'failed' ? null : answer.usage.totalTokens;
+    const stored = await this.turns.closeTurn({
+      conversationId: turn.conversationId,
+      answer: {
+        role: 'ASSISTANT',
+        content: answer.content,
+        tokens,
+        tokensEstimated: tokens !== null && answer.usage.isEstimated,
+        model: answer.model,
+        status: answer.status,
+        idempotencyKey: turn.idempotencyKey ? answerKey(turn.idempotencyKey) : null,
+      },
+      settlement: this.budget.settlementOf(turn.userId, { tokens, heldTokens: turn.heldTokens }),
+    });
+    if (!stored) throw new NotFoundError('Conversation');
+    return stored;
+  }
+
+  // The upstream failed mid-answer: what the user already saw is stored as `failed`. Either way the
+  // hold goes back.
+  private async keepPartialAnswer(turn: OpenTurn, text: string): Promise<void> {
+    if (!text) return this.budget.release(turn.userId, turn.heldTokens);
+    const usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0, isEstimated: true };
+    await this.close(turn, { content: text, model: turn.model, usage, status: 'failed' }).catch((error: unknown) => {
+      this.logger.error({ err: error, conversationId: turn.conversationId }, 'could not store a failed partial answer');
+      return this.budget.release(turn.userId, turn.heldTokens);
+    });
+  }
+
+  private buildPrompt(history: HistoryMessage[], userContent: string): LlmMessage[] {
+    const systemPrompt = this.config.get('AI_SYSTEM_PROMPT');
+    const prompt: LlmMessage[] = systemPrompt ? [{ role: 'system', content: systemPrompt }] : [];
+    for (const message of history) {
+      // A failed answer is partial text the user never got in full; it would mislead the model.
+      if (message.status === 'failed') continue;
+      prompt.push({ role: message.role === 'USER' ? 'user' : message.role === 'SYSTEM' ? 'system' : 'assistant', content: message.content });
+    }
+    prompt.push({ role: 'user', content: userContent });
+    return prompt;
+  }
+}
+
+const questionKey = (idempotencyKey: string) => `${idempotencyKey}:user`;
+const answerKey = (idempotencyKey: string) => `${idempotencyKey}:assistant`;

@@ -1,0 +1,12 @@
+import type { Message } from '../../generated/prisma/client';
+import { ChatResponseDto } from './dto/chat-response.dto';
+
+// The stored assistant message as the POST /ai/chat response.
+export const mapChatResponse = (message: Message): ChatResponseDto => ({
+  conversationId: message.conversationId,
+  messageId: message.id,
+  content: message.content,
+  model: message.model ?? '',
+  tokens: message.tokens ?? 0,
+  createdAt: message.createdAt,
+});

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { BudgetModule } from '../../budget/budget.module';
+import { PrismaModule } from '../../prisma/prisma.module';
+import { LlmModule } from '../llm/llm.module';
+import { EmbeddingRecordRepository } from './embedding-record.repository';
+import { EmbeddingService } from './embedding.service';
+
+@Module({
+  imports: [PrismaModule, BudgetModule, LlmModule],
+  providers: [EmbeddingService, EmbeddingRecordRepository],
+  exports: [EmbeddingService],
+})
+export class EmbeddingsModule {}

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { ErrorTrackingModule } from '../../error-tracking/error-tracking.module';
+import { ChatModule } from '../chat/chat.module';
+import { EmbeddingsModule } from '../embeddings/embeddings.module';
+import { AiJobsModule } from './ai-jobs.module';
+import { AiJobsProcessor } from './ai-jobs.processor';
+
+// Processes the queue: imported by the worker and `all` roles only.
+@Module({
+  imports: [AiJobsModule, ChatModule, EmbeddingsModule, ErrorTrackingModule],
+  providers: [AiJobsProcessor],
+})
+export class AiJobsWorkerModule {}

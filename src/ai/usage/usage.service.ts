@@ -1,0 +1,19 @@
+import { Injectable } from '@nestjs/common';
+import { BudgetService } from '../../budget/budget.service';
+import { ConversationService } from '../conversations/conversation.service';
+import { UsageResponseDto } from './dto/usage.dto';
+
+@Injectable()
+export class UsageService {
+  constructor(
+    private readonly budget: BudgetService,
+    private readonly conversations: ConversationService,
+  ) {}
+
+  // Lifetime tokens from the budget (deleting a conversation refunds nothing); the counts are of
+  // what still exists.
+  async getUsage(userId: string): Promise<UsageResponseDto> {
+    const [usage, counts] = await Promise.all([this.budget.getUsage(userId), this.conversations.countsForUser(userId)]);
+    return { totalTokens: usage.totalTokensUsed, conversationsCount: counts.conversations, messagesCount: counts.messages, lastUsed: usage.lastAiCallAt };
+  }
+}
