@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { ConfigValidationError, Env, validateEnv } from './env.schema';
 
 // Reads `.env` when present (real environment variables win), validates, and on a bad value
-// prints one line naming the variable and exits, as the contract asks.
+// prints one line naming the variable and exits with 1.
 export function loadEnvOrExit(overrides: Record<string, string | undefined> = {}): Env {
   if (existsSync('.env')) process.loadEnvFile('.env');
   try {

@@ -23,7 +23,7 @@ export class HealthService {
         () => this.indicators.check('redis').attempt(() => this.redis.ping().then(() => undefined)).withTimeout(PING_TIMEOUT_MS),
       ]);
     } catch (error) {
-      // Terminus throws a 503 carrying the full result; answer in the contract's error shape.
+      // Terminus throws a 503 carrying the full result; answer in the API's error shape.
       const result = (error as { getResponse?: () => HealthCheckResult }).getResponse?.();
       const down = Object.keys(result?.error ?? {});
       if (!result) throw error;

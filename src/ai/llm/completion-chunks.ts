@@ -3,11 +3,11 @@ import { APIError, OpenAIError } from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 
 // Reads the SSE body of a streamed chat completion into its chunks: one `for await` over the body
-// feeding a synchronous parser. The SDK's Stream does the same through four nested async generators,
-// a line decoder and an abort race per read — CPU paid on every chunk of every stream
-// (bench/tools/sdk-per-chunk.mjs). The caller gets what the SDK's Stream gives: the chunks in order
-// up to `[DONE]`; an `error` event or a payload with `error` throws an APIError, malformed JSON a
-// SyntaxError; nothing more once `signal` is aborted. Leaving early (return, throw) cancels the body.
+// feeding a synchronous parser. The SDK's Stream does the same through four nested async
+// generators, a line decoder and an abort race per read — CPU paid on every chunk of every stream.
+// The caller gets what the SDK's Stream gives: the chunks in order up to `[DONE]`; an `error`
+// event or a payload with `error` throws an APIError, malformed JSON a SyntaxError; nothing more
+// once `signal` is aborted. Leaving early (return, throw) cancels the body.
 export async function* readCompletionChunks(response: Response, signal: AbortSignal): AsyncGenerator<ChatCompletionChunk> {
   if (!response.body) throw new OpenAIError('Attempted to iterate over a response with no body');
   const decoder = new SseDecoder();

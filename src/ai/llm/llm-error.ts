@@ -3,7 +3,7 @@ import { AppError } from '../../common/errors/app-error';
 
 export const llmNotConfigured = () => new AppError('LLM_NOT_CONFIGURED', 'OpenAI client not initialized');
 
-// The one place where upstream failures become the contract's statuses:
+// The one place where upstream failures become the API's statuses (docs/api.md, errors):
 // rejected request → 400 with the upstream's message, 429 → 429, down → 502, timeout → 504.
 // `elapsedMs`/`timeoutMs` tell a timeout apart when the SDK could not (its abort error can come
 // from another JS realm, e.g. under Jest, and then reads as a plain connection failure).
