@@ -20,7 +20,7 @@ import { MetricsService } from './metrics/metrics.service';
 import { QUEUE_DASHBOARD_ROUTE } from './ai/jobs/dashboard/queue-dashboard.constants';
 import { RedisIoAdapter } from './redis/redis-io.adapter';
 
-export const API_PREFIX = 'api/v1';
+const API_PREFIX = 'api/v1';
 
 // Builds the application exactly as production runs it; main.ts and the e2e tests both use this.
 export async function createApp(env: Env): Promise<NestExpressApplication> {
@@ -32,7 +32,7 @@ export async function createApp(env: Env): Promise<NestExpressApplication> {
   return app;
 }
 
-export async function configureApp(app: NestExpressApplication): Promise<void> {
+async function configureApp(app: NestExpressApplication): Promise<void> {
   const config = app.get(AppConfigService);
   const logger = app.get(Logger);
   app.useLogger(logger);

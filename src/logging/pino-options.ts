@@ -9,7 +9,7 @@ import { AppConfigService } from '../config/app-config.service';
 const SAFE_REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 // Secrets never reach a log line, whatever object they sit in.
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'res.headers["set-cookie"]',

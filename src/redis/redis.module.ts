@@ -5,15 +5,15 @@ import { REDIS_CLIENT } from './redis.constants';
 
 // Commands fail at once while Redis is down (no offline queue), so requests answer 503 quickly
 // instead of hanging; the client keeps reconnecting in the background.
-export const FAIL_FAST_REDIS_OPTIONS: RedisOptions = {
+const FAIL_FAST_REDIS_OPTIONS: RedisOptions = {
   enableOfflineQueue: false,
   maxRetriesPerRequest: 1,
   connectTimeout: 2_000,
   retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
 };
 
-export function createRedis(url: string, options: RedisOptions = {}): Redis {
-  const redis = new Redis(url, { ...FAIL_FAST_REDIS_OPTIONS, ...options });
+function createRedis(url: string): Redis {
+  const redis = new Redis(url, FAIL_FAST_REDIS_OPTIONS);
   // Connection errors surface on the commands that need Redis; an unhandled 'error' event would crash.
   redis.on('error', () => undefined);
   return redis;

@@ -11,7 +11,7 @@ export const mapConversation = (c: Conversation): ConversationResponseDto => ({
   updatedAt: c.updatedAt,
 });
 
-export const mapMessage = (m: Message): MessageResponseDto => ({
+const mapMessage = (m: Message): MessageResponseDto => ({
   id: m.id,
   role: m.role,
   content: m.content,

@@ -35,7 +35,7 @@ function isBodyParserError(error: unknown): error is { status: number; expose: b
 }
 
 // PostgreSQL or Redis unreachable: a transient 503, not a 500.
-export function isDependencyDown(error: unknown): boolean {
+function isDependencyDown(error: unknown): boolean {
   if (error instanceof Prisma.PrismaClientInitializationError) return true;
   if (error instanceof Prisma.PrismaClientKnownRequestError && ['P1001', 'P1002', 'P1008', 'P1017', 'P2024'].includes(error.code)) return true;
   const message = error instanceof Error ? `${error.message} ${(error as { code?: string }).code ?? ''} ${String((error as { cause?: unknown }).cause ?? '')}` : '';

@@ -6,7 +6,7 @@
 //   `{ "message": "hi", "constructor": 1 }` was accepted. They are unknown properties like any other.
 // - Text that is not well-formed: PostgreSQL cannot store NUL (the insert failed with a 500), bcrypt
 //   would silently cut a password at it, and an unpaired surrogate made the e-mail validator throw.
-export const MAX_JSON_DEPTH = 32;
+const MAX_JSON_DEPTH = 32;
 
 const NUL_OR_LONE_SURROGATE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
