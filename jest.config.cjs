@@ -30,6 +30,8 @@ module.exports = {
   globalTeardown: '<rootDir>/test/global-teardown.mjs',
   projects: [
     { ...shared, displayName: 'unit', roots: ['<rootDir>/src'], testMatch: ['**/*.spec.ts'] },
+    // The SQL of the repositories on the run's real PostgreSQL database, without an app around them.
+    { ...shared, displayName: 'repository', roots: ['<rootDir>/test/repository'], testMatch: ['**/*.repo-spec.ts'] },
     {
       ...shared,
       displayName: 'e2e',
