@@ -177,13 +177,13 @@ describe('ChatTurnRepository (PostgreSQL)', () => {
     if (opened.outcome !== 'opened') throw new Error('not opened');
     await context(opened.userMessage.conversationId, user.id);
     await close(user.id, opened.userMessage.conversationId, 5, 10);
-    const before = await preparedCount(db);
+    const before = preparedCount(db);
     const again = await open(user.id, opened.userMessage.conversationId, 10);
     expect(again.outcome).toBe('opened');
     await context(opened.userMessage.conversationId, user.id);
     await close(user.id, opened.userMessage.conversationId, 5, 10);
     // Same shapes, same statements: nothing new was prepared on any pooled connection.
-    expect(await preparedCount(db)).toBe(before);
+    expect(preparedCount(db)).toBe(before);
   });
 });
 
@@ -200,6 +200,6 @@ async function waitForLockWaiters(db: RepositoryTier, count: number): Promise<vo
 }
 
 // Prepared statements known to the pool (PrismaService names each shape once).
-async function preparedCount(db: RepositoryTier): Promise<number> {
+function preparedCount(db: RepositoryTier): number {
   return (db.prisma as unknown as { statementNames: Map<string, string> }).statementNames.size;
 }
