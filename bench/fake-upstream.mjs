@@ -10,6 +10,8 @@
 //                               or JSON; answers "<tag> t1 t2 ... t<n-1>" where <tag> is the
 //                               first `[word]` of the last message (so each stream's text is
 //                               unique and checkable) and n is the chunk count
+//   POST /v1/embeddings         one fixed 1,536-dimension vector per input, as floats or base64
+//                               (`encoding_format`, the SDK asks for base64), after chat-delay-ms
 //   GET  /_bench/config         the current profile;  POST /_bench/config  merges a new one
 //   GET  /_bench/stats          requests, streams, chunks written, open connections
 //
@@ -37,7 +39,7 @@ const profile = {
   cadenceMs: num('cadence-ms', 'FAKE_CADENCE_MS', 10),
   chatDelayMs: num('chat-delay-ms', 'FAKE_CHAT_DELAY_MS', 50),
 };
-const stats = { requests: 0, streams: 0, completions: 0, chunksWritten: 0, aborted: 0, openConnections: 0 };
+const stats = { requests: 0, streams: 0, completions: 0, embeddings: 0, chunksWritten: 0, aborted: 0, openConnections: 0 };
 const CREATED = 1_700_000_000;
 const TAG = /\[([A-Za-z0-9_-]{1,40})\]/;
 
@@ -50,6 +52,7 @@ const server = createServer((req, res) => {
     const body = parts.length ? Buffer.concat(parts).toString('utf8') : '';
     try {
       if (req.method === 'POST' && path === '/v1/chat/completions') return chat(req, res, JSON.parse(body));
+      if (req.method === 'POST' && path === '/v1/embeddings') return embeddings(res, JSON.parse(body));
       if (path === '/_bench/config') {
         if (req.method === 'POST') Object.assign(profile, sanitize(JSON.parse(body || '{}')));
         return json(res, 200, profile);
@@ -128,6 +131,24 @@ function chat(req, res, body) {
     res.end('data: [DONE]\n\n');
   };
   timer = setTimeout(step, ttftMs);
+}
+
+// The same vector for every input, serialised once in both encodings.
+const VECTOR = Float32Array.from({ length: 1536 }, (_, i) => Math.sin(i + 1) / 40);
+const VECTOR_TEXT = { float: JSON.stringify(Array.from(VECTOR)), base64: JSON.stringify(Buffer.from(VECTOR.buffer).toString('base64')) };
+
+function embeddings(res, body) {
+  const inputs = Array.isArray(body?.input) ? body.input : [body?.input];
+  if (inputs.some((x) => typeof x !== 'string' || !x)) return json(res, 400, { error: { message: "'input' must be a non-empty string or an array of them" } });
+  stats.embeddings++;
+  const vector = body.encoding_format === 'base64' ? VECTOR_TEXT.base64 : VECTOR_TEXT.float;
+  const tokens = inputs.reduce((sum, x) => sum + Math.ceil(x.length / 4), 0);
+  const data = inputs.map((_, i) => `{"object":"embedding","index":${i},"embedding":${vector}}`).join(',');
+  const payload = `{"object":"list","data":[${data}],"model":${JSON.stringify(typeof body.model === 'string' ? body.model : 'fake-embedding-model')},"usage":{"prompt_tokens":${tokens},"total_tokens":${tokens}}}`;
+  const send = () => {
+    if (!res.destroyed) json(res, 200, payload, true);
+  };
+  return profile.chatDelayMs > 0 ? setTimeout(send, profile.chatDelayMs) : send();
 }
 
 function json(res, status, payload, isSerialized = false) {

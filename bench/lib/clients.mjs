@@ -1,5 +1,6 @@
 // The load generator's clients. The same code drives both sides of each comparison:
-// - streaming via the service: socket.io-client on namespace /ai (as the guide's client does);
+// - streaming via the service: socket.io-client on namespace /ai, websocket transport, as a browser
+//   client connects;
 // - streaming direct: the openai SDK (the library the service itself uses upstream), or with
 //   --direct=sse a plain fetch + SSE line parser;
 // - non-streaming, both sides: fetch (undici, keep-alive) with a JSON body.
@@ -40,6 +41,7 @@ function attachStreamState(socket) {
     s.lastAt = now;
     s.chunks++;
     s.text += data.content;
+    if (s.chunks === s.actAt) s.act();
   });
   const finish = (event) => (data) => {
     const s = socket.bench.state;
@@ -58,15 +60,24 @@ function attachStreamState(socket) {
 }
 
 // One streamed turn over the socket. Resolves (never rejects) with timings relative to the emit.
-export function streamViaSocket(socket, { message, expected, timeoutMs = 60_000 }) {
+// A turn can be cut short after `stopAfterChunks` chunks (emits chat:stop; ok once chat:stopped
+// arrives) or `disconnectAfterChunks` chunks (closes the socket mid-stream; ok once it is closed).
+// A turn cut short is ok if the text so far is the start of `expected`.
+export function streamViaSocket(socket, { message, expected, timeoutMs = 60_000, stopAfterChunks = 0, disconnectAfterChunks = 0 }) {
+  const expectEnd = stopAfterChunks ? 'chat:stopped' : disconnectAfterChunks ? 'disconnect' : 'chat:end';
   return new Promise((resolve) => {
-    const s = { t0: 0, ttft: NaN, lastAt: NaN, endAt: NaN, chunks: 0, text: '', done: false, endEvent: null, endData: null };
+    const s = { t0: 0, ttft: NaN, lastAt: NaN, endAt: NaN, chunks: 0, text: '', done: false, endEvent: null, endData: null, actAt: 0, act: null };
+    if (stopAfterChunks) (s.actAt = stopAfterChunks), (s.act = () => socket.emit('chat:stop'));
+    else if (disconnectAfterChunks) (s.actAt = disconnectAfterChunks), (s.act = () => socket.disconnect());
     s.resolve = () => {
       socket.bench.state = null;
-      const ok = s.endEvent === 'chat:end' && (expected === undefined || s.text === expected);
+      const textOk = expected === undefined || (expectEnd === 'chat:end' ? s.text === expected : expected.startsWith(s.text));
+      const ok = s.endEvent === expectEnd && textOk;
       resolve({
         ok,
-        error: ok ? null : s.endEvent === 'chat:end' ? 'text mismatch' : `${s.endEvent}: ${JSON.stringify(s.endData)}`,
+        error: ok ? null : s.endEvent === expectEnd ? 'text mismatch' : `${s.endEvent}: ${JSON.stringify(s.endData)}`,
+        endEvent: s.endEvent,
+        fullText: s.text === expected,
         ttft: s.ttft,
         ttlt: s.lastAt - s.t0,
         total: s.endAt - s.t0,

@@ -1,5 +1,5 @@
 // Process figures from /proc: CPU time (utime + stime) and resident memory.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
 let clockTicks = 100;
@@ -66,4 +66,18 @@ export function cpuInfo() {
 
 export function loadAvg() {
   return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+}
+
+// Other heavy processes on the machine right now (a test run, a build), for the report's caveat.
+export function otherLoadSnapshot() {
+  const seen = new Set();
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (/jest|tsc |nest build/.test(cmd) && !cmd.includes('bench/')) seen.add(cmd.includes('jest') ? 'jest (a test run)' : cmd.trim().slice(0, 40));
+    } catch {
+      /* gone */
+    }
+  }
+  return [...seen];
 }

@@ -1,0 +1,76 @@
+// Load helpers shared by the figures: the ABBA order, the prompt, one direct stream, bursts of
+// simultaneous streams, autocannon runs, and percentile arithmetic over rounds.
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { answerText } from './answer.mjs';
+import { streamDirectSdk, streamDirectSse, streamViaSocket } from './clients.mjs';
+import { ROOT } from './options.mjs';
+import { cpuMs, peakRssMb, resetPeakRss } from './proc.mjs';
+import { max, median, percentile, sum } from './stats.mjs';
+
+export const ABBA = ['A', 'B', 'B', 'A'];
+
+// Each prompt carries its own tag, which the fake echoes as the answer's first chunk.
+export const msg = (tag) => `[${tag}] Tell me about the weather on Mars in a few sentences.`;
+
+export function directStream(ctx, tag, chunks) {
+  const args = { model: ctx.opts.model, message: msg(tag), expected: answerText(tag, chunks) };
+  return ctx.opts.direct === 'sse' ? streamDirectSse(ctx.fake.url, args) : streamDirectSdk(ctx.direct, args);
+}
+
+export function diffPercentiles(a, b, ps) {
+  const out = {};
+  for (const p of ps) out[`p${p}`] = percentile(b, p) - percentile(a, p);
+  return out;
+}
+
+export function medianOf(rounds, key) {
+  return median(rounds.map((r) => r[key]).filter(Number.isFinite));
+}
+
+// N simultaneous streams, direct (A) or through the service's sockets (B).
+export async function runConcurrent(ctx, side, { n, sockets, service, tagPrefix, timeoutMs = 120_000 }) {
+  const { fake } = ctx;
+  const chunks = ctx.opts.stream.chunks;
+  const pid = side === 'A' ? fake.pid : service.pid;
+  if (side === 'B') resetPeakRss(service.pid);
+  const cpu0 = cpuMs(pid);
+  const fakeCpu0 = cpuMs(fake.pid);
+  const tStart = performance.now();
+  const jobs = [];
+  for (let i = 0; i < n; i++) {
+    const tag = `${tagPrefix}_${i}`;
+    jobs.push(side === 'A' ? directStream(ctx, tag, chunks) : streamViaSocket(sockets[i], { message: msg(tag), expected: answerText(tag, chunks), timeoutMs }));
+  }
+  const res = await Promise.all(jobs);
+  const tEnd = performance.now();
+  const ok = res.filter((r) => r.ok);
+  const cpu = cpuMs(pid) - cpu0;
+  return {
+    side,
+    n,
+    completed: ok.length,
+    errors: res.filter((r) => !r.ok).map((r) => r.error),
+    ttfts: ok.map((r) => r.ttft),
+    chunks: sum(res.map((r) => r.chunks)),
+    wallSecs: (tEnd - tStart) / 1000,
+    chunksPerSec: sum(res.map((r) => r.chunks)) / ((max(res.map((r) => r.endedAt)) - tStart) / 1000),
+    cpuMsPerStream: cpu / n,
+    fakeCpuMsPerStream: (cpuMs(fake.pid) - fakeCpu0) / n,
+    peakRssMb: side === 'B' ? peakRssMb(service.pid) : NaN,
+  };
+}
+
+// autocannon in its own process (so that it does not share this one's event loop), JSON output.
+export function autocannon(url, token, secs, connections = 50) {
+  const bin = path.join(ROOT, 'node_modules', 'autocannon', 'autocannon.js');
+  const out = execFileSync(process.execPath, [bin, '-c', String(connections), '-d', String(secs), '-j', '-H', `Authorization=Bearer ${token}`, url], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: (secs + 30) * 1000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const r = JSON.parse(out);
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors + r.timeouts, total: r.requests.total };
+}
