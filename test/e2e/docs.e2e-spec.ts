@@ -1,4 +1,11 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { renderRoutes } from '../../scripts/render-api-docs.mjs';
 import { startTestApp, TestApp } from '../support/test-app';
+
+const API_DOC = join(__dirname, '..', '..', 'docs', 'api.md');
+const ROUTES_START = '<!-- routes:start -->';
+const ROUTES_END = '<!-- routes:end -->';
 
 describe('OpenAPI document (e2e)', () => {
   let t: TestApp;
@@ -41,5 +48,23 @@ describe('OpenAPI document (e2e)', () => {
     expect(Object.keys(schemas.UsageResponseDto.properties).sort()).toEqual(['conversationsCount', 'lastUsed', 'messagesCount', 'totalTokens']);
     expect(body.paths['/api/v1/ai/chat'].post.security).toEqual([{ bearer: [] }]);
     expect(body.paths['/api/v1/ai/chat'].post.responses['201'].content['application/json'].schema.$ref).toBe('#/components/schemas/ChatResponseDto');
+  });
+
+  // The REST part of docs/api.md is rendered from this document; `npm run docs:api`
+  // (UPDATE_API_DOCS=1) rewrites it after a route or DTO changed.
+  it('docs/api.md lists the routes exactly as the OpenAPI document renders them', async () => {
+    const { body } = await t.http.get('/api/docs-json').expect(200);
+    const rendered = `\n\n${renderRoutes(body)}\n`;
+    const text = readFileSync(API_DOC, 'utf8');
+    const start = text.indexOf(ROUTES_START);
+    const end = text.indexOf(ROUTES_END);
+    if (start < 0 || end < start) throw new Error(`docs/api.md needs the markers ${ROUTES_START} and ${ROUTES_END}, in that order`);
+    const between = text.slice(start + ROUTES_START.length, end);
+    if (process.env.UPDATE_API_DOCS === '1') {
+      if (between !== rendered) writeFileSync(API_DOC, text.slice(0, start + ROUTES_START.length) + rendered + text.slice(end));
+      return;
+    }
+    // On a difference: run `npm run docs:api` and commit docs/api.md.
+    expect(between).toBe(rendered);
   });
 });
