@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser } from './current-user.decorator';
-import { Public } from './public.decorator';
+import { Public } from '../common/decorators/public.decorator';
 import { RateLimit } from '../rate-limit/rate-limit.decorator';
 import { ProfileResponseDto } from '../users/dto/user-response.dto';
 import { AuthUser } from './auth-user';

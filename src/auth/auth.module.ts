@@ -27,13 +27,7 @@ import { TokenService } from './token.service';
     }),
   ],
   controllers: [AuthController],
-  providers: [
-    AuthService,
-    TokenService,
-    PasswordService,
-    RefreshTokenRepository,
-    JwtStrategy,
-  ],
+  providers: [AuthService, TokenService, PasswordService, RefreshTokenRepository, JwtStrategy],
   exports: [TokenService],
 })
 export class AuthModule {}

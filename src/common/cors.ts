@@ -1,2 +1,6 @@
 // CORS_ORIGIN may list several origins, comma-separated.
-export const corsOrigins = (value: string): string[] => value.split(',').map((origin) => origin.trim()).filter(Boolean);
+export const corsOrigins = (value: string): string[] =>
+  value
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);

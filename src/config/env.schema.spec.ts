@@ -37,9 +37,7 @@ describe(validateEnv.name, () => {
   });
 
   it('refuses production without JWT_SECRET, naming the variable in one line', () => {
-    expect(() => validateEnv({ NODE_ENV: 'production' })).toThrow(
-      'Invalid environment variable JWT_SECRET: required when NODE_ENV=production',
-    );
+    expect(() => validateEnv({ NODE_ENV: 'production' })).toThrow('Invalid environment variable JWT_SECRET: required when NODE_ENV=production');
   });
 
   it('converts numbers and treats empty values as unset', () => {

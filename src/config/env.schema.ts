@@ -1,19 +1,6 @@
 import 'reflect-metadata';
 import { Transform, plainToInstance } from 'class-transformer';
-import {
-  IsBoolean,
-  IsIn,
-  IsInt,
-  IsNumber,
-  IsOptional,
-  IsString,
-  IsUrl,
-  Matches,
-  Max,
-  Min,
-  MinLength,
-  validateSync,
-} from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 import { randomBytes } from 'node:crypto';
 
 const DURATION = /^\d+(ms|s|m|h|d)?$/;
@@ -32,7 +19,9 @@ export class EnvironmentVariables {
   @IsIn(['development', 'production', 'test'])
   NODE_ENV: 'development' | 'production' | 'test' = 'development';
 
-  @IsInt() @Min(0) @Max(65535)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
   PORT: number = 8000;
 
   @IsIn(PROCESS_ROLES)
@@ -49,7 +38,9 @@ export class EnvironmentVariables {
   @Matches(/^[a-zA-Z0-9_:-]{1,40}$/)
   REDIS_PREFIX: string = 'ai-service';
 
-  @IsOptional() @IsString() @MinLength(16)
+  @IsOptional()
+  @IsString()
+  @MinLength(16)
   JWT_SECRET?: string;
 
   @Matches(DURATION)
@@ -59,97 +50,133 @@ export class EnvironmentVariables {
   JWT_REFRESH_EXPIRES_IN: string = '7d';
 
   // bcrypt cost factor for password hashes (each step doubles the work).
-  @IsInt() @Min(4) @Max(15)
+  @IsInt()
+  @Min(4)
+  @Max(15)
   BCRYPT_ROUNDS: number = 12;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   OPENAI_API_KEY?: string;
 
-  @IsOptional() @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
   OPENAI_BASE_URL?: string;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   OPENAI_ORG_ID?: string;
 
-  @IsString() @MinLength(1)
+  @IsString()
+  @MinLength(1)
   OPENAI_MODEL: string = 'gpt-4';
 
-  @IsString() @MinLength(1)
+  @IsString()
+  @MinLength(1)
   OPENAI_EMBEDDING_MODEL: string = 'text-embedding-3-small';
 
-  @IsInt() @Min(1)
+  @IsInt()
+  @Min(1)
   OPENAI_MAX_TOKENS: number = 4096;
 
-  @IsNumber() @Min(0) @Max(2)
+  @IsNumber()
+  @Min(0)
+  @Max(2)
   OPENAI_TEMPERATURE: number = 0.7;
 
-  @IsInt() @Min(100)
+  @IsInt()
+  @Min(100)
   OPENAI_TIMEOUT_MS: number = 60_000;
 
-  @IsInt() @Min(0) @Max(10)
+  @IsInt()
+  @Min(0)
+  @Max(10)
   OPENAI_MAX_RETRIES: number = 2;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   AI_SYSTEM_PROMPT?: string;
 
-  @IsInt() @Min(0) @Max(1000)
+  @IsInt()
+  @Min(0)
+  @Max(1000)
   AI_HISTORY_LIMIT: number = 10;
 
-  @IsInt() @Min(1) @Max(1_000_000)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
   AI_MAX_MESSAGE_LENGTH: number = 32_000;
 
-  @IsInt() @Min(0)
+  @IsInt()
+  @Min(0)
   USER_TOKEN_LIMIT: number = 1_000_000;
 
-  @IsInt() @Min(1)
+  @IsInt()
+  @Min(1)
   AI_RATE_LIMIT: number = 20;
 
-  @IsInt() @Min(1)
+  @IsInt()
+  @Min(1)
   AI_RATE_TTL_MS: number = 60_000;
 
-  @IsInt() @Min(1)
+  @IsInt()
+  @Min(1)
   AUTH_RATE_LIMIT: number = 10;
 
-  @IsInt() @Min(1)
+  @IsInt()
+  @Min(1)
   AUTH_RATE_TTL_MS: number = 60_000;
 
-  @IsInt() @Min(1) @Max(100)
+  @IsInt()
+  @Min(1)
+  @Max(100)
   AI_QUEUE_CONCURRENCY: number = 5;
 
   // First retry delay of a failed AI job; Bull doubles it for each further attempt (exponential
   // back-off). Tests set it low to exercise retries quickly.
-  @IsInt() @Min(0) @Max(3_600_000)
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
   AI_JOB_BACKOFF_MS: number = 2_000;
 
-  @IsString() @MinLength(1)
+  @IsString()
+  @MinLength(1)
   CORS_ORIGIN: string = 'http://localhost:5173';
 
   @Matches(/^\d+(b|kb|mb)?$/i)
   BODY_LIMIT: string = '1mb';
 
   // Largest Socket.IO message accepted; bigger ones are dropped by the server.
-  @IsInt() @Min(1024)
+  @IsInt()
+  @Min(1024)
   WS_MAX_HTTP_BUFFER_SIZE: number = 1_000_000;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   BULL_BOARD_USER?: string;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   BULL_BOARD_PASSWORD?: string;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: string = 'info';
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   LOG_DIR?: string;
 
-  @IsOptional() @IsBoolean() @Transform(toBoolean)
+  @IsOptional()
+  @IsBoolean()
+  @Transform(toBoolean)
   LOG_PRETTY?: boolean;
 
-  @IsOptional() @IsUrl({ require_tld: false })
+  @IsOptional()
+  @IsUrl({ require_tld: false })
   SENTRY_DSN?: string;
 
-  @IsInt() @Min(0)
+  @IsInt()
+  @Min(0)
   SHUTDOWN_GRACE_MS: number = 10_000;
 }
 
@@ -181,9 +208,7 @@ export function validateEnv(raw: Record<string, string | undefined>): Env {
     }
   }
   if (Boolean(env.BULL_BOARD_USER) !== Boolean(env.BULL_BOARD_PASSWORD)) {
-    throw new ConfigValidationError(
-      'Invalid environment variable BULL_BOARD_PASSWORD: BULL_BOARD_USER and BULL_BOARD_PASSWORD must be set together',
-    );
+    throw new ConfigValidationError('Invalid environment variable BULL_BOARD_PASSWORD: BULL_BOARD_USER and BULL_BOARD_PASSWORD must be set together');
   }
   return {
     ...env,

@@ -13,4 +13,3 @@ export function loadEnvOrExit(overrides: Record<string, string | undefined> = {}
     process.exit(1);
   }
 }
-

@@ -19,8 +19,16 @@ export class HealthService {
   async check(): Promise<HealthCheckResult> {
     try {
       return await this.health.check([
-        () => this.indicators.check('database').attempt(() => this.prisma.$queryRaw`SELECT 1`.then(() => undefined)).withTimeout(PING_TIMEOUT_MS),
-        () => this.indicators.check('redis').attempt(() => this.redis.ping().then(() => undefined)).withTimeout(PING_TIMEOUT_MS),
+        () =>
+          this.indicators
+            .check('database')
+            .attempt(() => this.prisma.$queryRaw`SELECT 1`.then(() => undefined))
+            .withTimeout(PING_TIMEOUT_MS),
+        () =>
+          this.indicators
+            .check('redis')
+            .attempt(() => this.redis.ping().then(() => undefined))
+            .withTimeout(PING_TIMEOUT_MS),
       ]);
     } catch (error) {
       // Terminus throws a 503 carrying the full result; answer in the API's error shape.

@@ -7,7 +7,8 @@ export function httpMetricsMiddleware(metrics: MetricsService) {
   return (req: Request, res: Response, next: NextFunction) => {
     const startedAt = process.hrtime.bigint();
     res.once('finish', () => {
-      const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched';
+      const path = (req.route as { path?: string } | undefined)?.path;
+      const route = path ? `${req.baseUrl}${path}` : 'unmatched';
       const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
       metrics.observeHttpRequest(req.method, route, res.statusCode, seconds);
     });

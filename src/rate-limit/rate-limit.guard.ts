@@ -14,10 +14,7 @@ export class RateLimitGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
-    const bucket = this.reflector.getAllAndOverride<RateLimitBucket | undefined>(RATE_LIMIT_BUCKET_KEY, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
+    const bucket = this.reflector.getAllAndOverride<RateLimitBucket | undefined>(RATE_LIMIT_BUCKET_KEY, [context.getHandler(), context.getClass()]);
     if (!bucket) return true;
     const request = context.switchToHttp().getRequest<Request & { user?: { id: string }; [RATE_LIMIT_ADMISSION]?: Promise<void> }>();
     const response = context.switchToHttp().getResponse<Response>();

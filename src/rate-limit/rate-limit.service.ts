@@ -50,5 +50,4 @@ export class RateLimitService {
   }
 }
 
-export const rateLimitedError = (retryAfterSeconds: number) =>
-  new AppError('RATE_LIMITED', 'Too many requests', { retryAfterSeconds });
+export const rateLimitedError = (retryAfterSeconds: number) => new AppError('RATE_LIMITED', 'Too many requests', { retryAfterSeconds });

@@ -157,8 +157,18 @@ describe('POST /api/v1/ai/chat (e2e)', () => {
   describe('upstream errors', () => {
     const cases: Array<[string, object, number, string]> = [
       ['an unknown model', { status: 404, error: { message: "The model 'gpt-5' does not exist", code: 'model_not_found' } }, 400, "The model 'gpt-5' does not exist"],
-      ['a context length error', { status: 400, error: { message: "This model's maximum context length is 8192 tokens", code: 'context_length_exceeded' } }, 400, "This model's maximum context length is 8192 tokens"],
-      ['an upstream rate limit', { status: 429, error: { message: 'Rate limit reached' }, headers: { 'retry-after': '0' } }, 429, 'The AI provider is rate limiting requests; retry later'],
+      [
+        'a context length error',
+        { status: 400, error: { message: "This model's maximum context length is 8192 tokens", code: 'context_length_exceeded' } },
+        400,
+        "This model's maximum context length is 8192 tokens",
+      ],
+      [
+        'an upstream rate limit',
+        { status: 429, error: { message: 'Rate limit reached' }, headers: { 'retry-after': '0' } },
+        429,
+        'The AI provider is rate limiting requests; retry later',
+      ],
       ['an upstream 500', { status: 500 }, 502, 'The AI provider is unavailable'],
       ['a rejected API key', { status: 401, error: { message: 'Incorrect API key provided: sk-test-***' } }, 502, 'The AI provider is unavailable'],
     ];

@@ -59,7 +59,13 @@ describe('conversations, embeddings and usage (e2e)', () => {
       expect(page1.body.meta).toEqual({ total: 5, page: 1, limit: 2, totalPages: 3 });
       expect(page1.body.data.map((c: { title: string }) => c.title)).toEqual(['c5', 'c4']);
       expect(page1.body.data[0]).toEqual({
-        id: anyId, title: 'c5', userId: user.id, messageCount: 0, totalTokens: 0, createdAt: anyDate, updatedAt: anyDate,
+        id: anyId,
+        title: 'c5',
+        userId: user.id,
+        messageCount: 0,
+        totalTokens: 0,
+        createdAt: anyDate,
+        updatedAt: anyDate,
       });
       const page3 = await t.http.get('/api/v1/ai/conversations?page=3&limit=2').set(user.auth).expect(200);
       expect(page3.body.data.map((c: { title: string }) => c.title)).toEqual(['c1']);
@@ -92,8 +98,15 @@ describe('conversations, embeddings and usage (e2e)', () => {
       const id = first.body.conversationId;
       await t.http.post('/api/v1/ai/chat').set(user.auth).send({ message: 'Question two', conversationId: id }).expect(201);
       const res = await t.http.get(`/api/v1/ai/conversations/${id}`).set(user.auth).expect(200);
-      const message = (role: string, content: string, tokens: number | null, model: string | null) =>
-        ({ id: anyId, role, content, tokens, model, status: 'complete', createdAt: anyDate });
+      const message = (role: string, content: string, tokens: number | null, model: string | null) => ({
+        id: anyId,
+        role,
+        content,
+        tokens,
+        model,
+        status: 'complete',
+        createdAt: anyDate,
+      });
       expect(res.body).toEqual({
         id,
         title: 'Question one',

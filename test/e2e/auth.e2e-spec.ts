@@ -49,7 +49,10 @@ describe('auth (e2e)', () => {
       ['a tokenLimit of its own', { tokenLimit: 10 ** 9 }],
     ])('answers 400 to %s and stores nothing', async (_label, patch) => {
       const email = uniqueEmail();
-      const res = await t.http.post('/api/v1/auth/register').send({ email, password: 'password-123', ...patch }).expect(400);
+      const res = await t.http
+        .post('/api/v1/auth/register')
+        .send({ email, password: 'password-123', ...patch })
+        .expect(400);
       expect(res.body).toEqual({ statusCode: 400, message: expect.any(Array), error: 'Bad Request' });
       expect(await t.prisma.user.count({ where: { email } })).toBe(0);
     });
@@ -110,9 +113,7 @@ describe('auth (e2e)', () => {
 
     it('lets exactly one of two concurrent refreshes with the same token through', async () => {
       const user = await registerUser(t);
-      const results = await Promise.all(
-        [1, 2].map(() => t.http.post('/api/v1/auth/refresh').send({ refreshToken: user.refreshToken })),
-      );
+      const results = await Promise.all([1, 2].map(() => t.http.post('/api/v1/auth/refresh').send({ refreshToken: user.refreshToken })));
       expect(results.map((r) => r.status).sort()).toEqual([200, 401]);
     });
 
@@ -145,9 +146,20 @@ describe('auth (e2e)', () => {
     it.each([
       ['no token', () => ({})],
       ['a malformed token', () => ({ Authorization: 'Bearer not.a.jwt' })],
-      ['a token signed with another secret', () => ({ Authorization: `Bearer ${jwt.sign({ sub: 'x', email: 'e', typ: 'access' }, { secret: 'another-secret-0123456789' })}` })],
-      ['an expired token', () => ({ Authorization: `Bearer ${jwt.sign({ sub: 'x', email: 'e', typ: 'access', exp: Math.floor(Date.now() / 1000) - 60 }, { secret: TEST_JWT_SECRET })}` })],
-      ['an unsigned (alg none) token', () => ({ Authorization: `Bearer ${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'x', typ: 'access' })).toString('base64url')}.` })],
+      [
+        'a token signed with another secret',
+        () => ({ Authorization: `Bearer ${jwt.sign({ sub: 'x', email: 'e', typ: 'access' }, { secret: 'another-secret-0123456789' })}` }),
+      ],
+      [
+        'an expired token',
+        () => ({ Authorization: `Bearer ${jwt.sign({ sub: 'x', email: 'e', typ: 'access', exp: Math.floor(Date.now() / 1000) - 60 }, { secret: TEST_JWT_SECRET })}` }),
+      ],
+      [
+        'an unsigned (alg none) token',
+        () => ({
+          Authorization: `Bearer ${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'x', typ: 'access' })).toString('base64url')}.`,
+        }),
+      ],
     ])('answer 401 with the error shape for %s', async (_label, headers) => {
       const res = await t.http.get('/api/v1/auth/me').set(headers()).expect(401);
       expect(res.body).toEqual(unauthorized);

@@ -122,7 +122,10 @@ function dockerignoreMatcher(text: string): (relPath: string) => boolean {
       return { negate, re: globToRegExp(pattern) };
     });
   return (relPath) => {
-    const parts = posix.normalize(relPath).replace(/^\.?\/+|\/+$/g, '').split('/');
+    const parts = posix
+      .normalize(relPath)
+      .replace(/^\.?\/+|\/+$/g, '')
+      .split('/');
     let excluded = false;
     for (const rule of rules) {
       if (parts.some((_, i) => rule.re.test(parts.slice(0, i + 1).join('/')))) excluded = !rule.negate;
@@ -144,7 +147,11 @@ function contextMatches(source: string): string[] {
   if (!/[*?[]/.test(clean)) return existsSync(join(ROOT, clean)) ? [clean] : [];
   const dir = posix.dirname(clean);
   const re = globToRegExp(posix.basename(clean));
-  return existsSync(join(ROOT, dir)) ? readdirSync(join(ROOT, dir)).filter((n) => re.test(n)).map((n) => posix.join(dir, n)) : [];
+  return existsSync(join(ROOT, dir))
+    ? readdirSync(join(ROOT, dir))
+        .filter((n) => re.test(n))
+        .map((n) => posix.join(dir, n))
+    : [];
 }
 
 // ---- docker-compose.yml ----------------------------------------------------------------------
@@ -185,8 +192,7 @@ const dependsOn = (service: Service): Record<string, string | undefined> =>
     ? Object.fromEntries(service.depends_on.map((name) => [name, undefined]))
     : Object.fromEntries(Object.entries(service.depends_on ?? {}).map(([name, d]) => [name, d?.condition]));
 
-const testCommand = (service: Service) =>
-  Array.isArray(service.healthcheck?.test) ? service.healthcheck.test.join(' ') : (service.healthcheck?.test ?? '');
+const testCommand = (service: Service) => (Array.isArray(service.healthcheck?.test) ? service.healthcheck.test.join(' ') : (service.healthcheck?.test ?? ''));
 
 // ---- the app's configuration -----------------------------------------------------------------
 
@@ -245,7 +251,9 @@ describe('container files', () => {
       const builder = stages.find((s) => runsOf(s).some((r) => /\bnpm run build\b/.test(r)));
       expect(builder).toBeDefined();
       expect(builder).not.toBe(final);
-      const installs = lineage(builder!).flatMap(runsOf).filter((r) => /\bnpm ci\b/.test(r));
+      const installs = lineage(builder!)
+        .flatMap(runsOf)
+        .filter((r) => /\bnpm ci\b/.test(r));
       expect(installs.length).toBeGreaterThan(0);
       expect(installs.some((r) => !/--omit[= ]dev|--production/.test(r))).toBe(true);
       // NODE_ENV=production would make that `npm ci` skip the devDependencies the compiler needs.
@@ -277,7 +285,11 @@ describe('container files', () => {
       expect(dist?.flags.from).toBeDefined();
 
       const depsStage = stageNamed(nodeModules!.flags.from)!;
-      expect(lineage(depsStage).flatMap(runsOf).some((r) => /\bnpm ci\b.*--omit[= ]dev/.test(r))).toBe(true);
+      expect(
+        lineage(depsStage)
+          .flatMap(runsOf)
+          .some((r) => /\bnpm ci\b.*--omit[= ]dev/.test(r)),
+      ).toBe(true);
       expect(nodeModules!.sources).toEqual([posix.join(workdirOf(depsStage), 'node_modules')]);
 
       const buildStage = stageNamed(dist!.flags.from)!;
@@ -333,13 +345,27 @@ describe('container files', () => {
     });
 
     it('keeps secrets, host builds and VCS data out of the build context', () => {
-      for (const path of ['.env', '.env.production', 'node_modules', 'node_modules/bcrypt/package.json', 'dist/main.js', 'src/generated/prisma/client.ts', '.git/HEAD', 'coverage/lcov.info', 'logs/app.log', 'profile.cpuprofile']) {
+      for (const path of [
+        '.env',
+        '.env.production',
+        'node_modules',
+        'node_modules/bcrypt/package.json',
+        'dist/main.js',
+        'src/generated/prisma/client.ts',
+        '.git/HEAD',
+        'coverage/lcov.info',
+        'logs/app.log',
+        'profile.cpuprofile',
+      ]) {
         expect({ path, ignored: isIgnored(path) }).toEqual({ path, ignored: true });
       }
     });
 
     it('runs with NODE_ENV=production', () => {
-      const env = final.instructions.filter((i) => i.keyword === 'ENV').map((i) => i.args).join(' ');
+      const env = final.instructions
+        .filter((i) => i.keyword === 'ENV')
+        .map((i) => i.args)
+        .join(' ');
       expect(env).toMatch(/(^|\s)NODE_ENV=("?)production\2(\s|$)/);
     });
 
@@ -440,7 +466,11 @@ describe('container files', () => {
     it('points the app services at the postgres and redis services', () => {
       for (const name of APP_SERVICES) {
         const url = new URL(envOf(name).DATABASE_URL);
-        expect({ service: name, host: url.hostname, database: url.pathname }).toEqual({ service: name, host: 'postgres', database: `/${services.postgres.environment?.POSTGRES_DB}` });
+        expect({ service: name, host: url.hostname, database: url.pathname }).toEqual({
+          service: name,
+          host: 'postgres',
+          database: `/${services.postgres.environment?.POSTGRES_DB}`,
+        });
         expect(decodeURIComponent(url.password)).toBe(interpolate(String(services.postgres.environment?.POSTGRES_PASSWORD), INPUTS));
       }
       for (const name of ['api', 'worker']) expect(new URL(envOf(name).REDIS_URL).hostname).toBe('redis');

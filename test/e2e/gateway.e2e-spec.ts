@@ -314,10 +314,12 @@ describe('AI gateway shutdown (e2e)', () => {
     const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: t.env.DATABASE_URL! }) });
     try {
       const messages = await prisma.message.findMany({ where: { role: 'ASSISTANT', conversation: { userId: user.id } } });
-      expect(messages.map((m) => [m.content, m.status]).sort()).toEqual([
-        ['quick one', 'complete'],
-        [streamedText(longEvents), 'stopped'],
-      ].sort());
+      expect(messages.map((m) => [m.content, m.status]).sort()).toEqual(
+        [
+          ['quick one', 'complete'],
+          [streamedText(longEvents), 'stopped'],
+        ].sort(),
+      );
     } finally {
       await prisma.$disconnect();
     }

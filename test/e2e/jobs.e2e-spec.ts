@@ -50,8 +50,7 @@ describe('Background jobs /api/v1/ai/jobs (e2e)', () => {
   });
   beforeEach(() => fake.reset());
 
-  const enqueue = (user: TestUser, kind: 'completion' | 'embeddings', body: object) =>
-    t.http.post(`/api/v1/ai/jobs/${kind}`).set(user.auth).send(body);
+  const enqueue = (user: TestUser, kind: 'completion' | 'embeddings', body: object) => t.http.post(`/api/v1/ai/jobs/${kind}`).set(user.auth).send(body);
   const totalTokensOf = async (user: TestUser) => (await t.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).totalTokensUsed;
 
   describe('completion', () => {

@@ -120,7 +120,16 @@ describe('the service as a process (e2e)', () => {
 
     const lines = () => app!.output.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
     const aiLine = await eventually(() => lines().find((l) => l.msg === 'ai call' && l.requestId === 'trace-me-123'));
-    expect(aiLine).toMatchObject({ userId: registered.user.id, transport: 'rest', model: 'gpt-4', totalTokens: 9, promptTokens: 5, completionTokens: 4, outcome: 'ok', latencyMs: expect.any(Number) });
+    expect(aiLine).toMatchObject({
+      userId: registered.user.id,
+      transport: 'rest',
+      model: 'gpt-4',
+      totalTokens: 9,
+      promptTokens: 5,
+      completionTokens: 4,
+      outcome: 'ok',
+      latencyMs: expect.any(Number),
+    });
     const requestLine = await eventually(() => lines().find((l) => l.msg === 'request completed' && l.requestId === 'trace-me-123'));
     expect(requestLine).toMatchObject({ userId: registered.user.id, res: { statusCode: 201 }, responseTime: expect.any(Number) });
     await fetch(`${app.url}/metrics`, { headers: { 'x-request-id': 'scrape-1' } });

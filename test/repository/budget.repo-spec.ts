@@ -61,7 +61,9 @@ describe('EmbeddingRecordRepository on PostgreSQL', () => {
   it('records every call without a key', async () => {
     const user = await insertUser(db.prisma);
     for (let i = 0; i < 3; i++) {
-      await expect(db.embeddings.recordCall({ userId: user.id, model: 'm', tokens: 5 }, db.budget.settlementOf(user.id, { tokens: 5, heldTokens: 0 }))).resolves.toBe(true);
+      await expect(db.embeddings.recordCall({ userId: user.id, model: 'm', tokens: 5 }, db.budget.settlementOf(user.id, { tokens: 5, heldTokens: 0 }))).resolves.toBe(
+        true,
+      );
     }
     expect(await db.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).toMatchObject({ totalTokensUsed: 15 });
   });

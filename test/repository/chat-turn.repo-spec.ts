@@ -10,7 +10,13 @@ describe('ChatTurnRepository (PostgreSQL)', () => {
   const context = (conversationId: string | null, userId: string, historyLimit = 10) =>
     db.turns.findTurnContext(conversationId, userId, historyLimit, db.budget.standingOf(userId));
   const open = (userId: string, conversationId: string | null, heldTokens: number, content = 'hi') =>
-    db.turns.openTurn({ userId, conversationId, newConversationTitle: conversationId ? null : 'A title', message: question(content), hold: db.budget.holdOf(userId, heldTokens) });
+    db.turns.openTurn({
+      userId,
+      conversationId,
+      newConversationTitle: conversationId ? null : 'A title',
+      message: question(content),
+      hold: db.budget.holdOf(userId, heldTokens),
+    });
   const close = (userId: string, conversationId: string, tokens: number | null, heldTokens: number) =>
     db.turns.closeTurn({
       conversationId,
@@ -140,7 +146,9 @@ describe('ChatTurnRepository (PostgreSQL)', () => {
       const user = await insertUser(db.prisma, { reservedTokens: 500, reservationExpiresAt: new Date(Date.now() + 60_000) });
       const conversation = await conversationWith(user.id, ['q']);
       const answer = await close(user.id, conversation.id, 42, 500);
-      expect(answer).toEqual(expect.objectContaining({ conversationId: conversation.id, role: 'ASSISTANT', content: 'answer', tokens: 42, model: 'gpt-4', status: 'complete' }));
+      expect(answer).toEqual(
+        expect.objectContaining({ conversationId: conversation.id, role: 'ASSISTANT', content: 'answer', tokens: 42, model: 'gpt-4', status: 'complete' }),
+      );
       expect(await db.prisma.conversation.findUniqueOrThrow({ where: { id: conversation.id } })).toMatchObject({ messageCount: 2, totalTokens: 42 });
       const after = await userRow(user.id);
       expect(after).toMatchObject({ totalTokensUsed: 42, reservedTokens: 0 });

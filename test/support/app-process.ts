@@ -37,14 +37,16 @@ export async function startAppProcess(overrides: Record<string, string | undefin
       output.push(...lines);
     });
   }
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const url = `http://127.0.0.1:${port}`;
-  await eventually(async () => {
-    if (child.exitCode !== null) throw new Error(`app process exited early:\n${output.join('\n')}`);
-    return (await fetch(`${url}/api/v1/health`)).ok;
-  }, 30_000, 100);
+  await eventually(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`app process exited early:\n${output.join('\n')}`);
+      return (await fetch(`${url}/api/v1/health`)).ok;
+    },
+    30_000,
+    100,
+  );
   return {
     url,
     child,

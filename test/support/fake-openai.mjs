@@ -159,14 +159,14 @@ export async function startFakeOpenAi({ port = 0, host = '127.0.0.1' } = {}) {
     });
 
     const route =
-      method === 'POST' && path === CHAT_PATH ? 'chat'
-      : method === 'POST' && path === EMBEDDINGS_PATH ? 'embeddings'
-      : method === 'GET' && path === MODELS_PATH ? 'models'
-      : 'unexpected';
-    const behaviour =
-      route === 'chat' || route === 'embeddings'
-        ? { ...BUILT_IN_BEHAVIOUR, ...defaultBehaviour, ...(queue.shift() ?? {}) }
-        : { ...BUILT_IN_BEHAVIOUR };
+      method === 'POST' && path === CHAT_PATH
+        ? 'chat'
+        : method === 'POST' && path === EMBEDDINGS_PATH
+          ? 'embeddings'
+          : method === 'GET' && path === MODELS_PATH
+            ? 'models'
+            : 'unexpected';
+    const behaviour = route === 'chat' || route === 'embeddings' ? { ...BUILT_IN_BEHAVIOUR, ...defaultBehaviour, ...(queue.shift() ?? {}) } : { ...BUILT_IN_BEHAVIOUR };
 
     let raw;
     try {
@@ -296,9 +296,14 @@ async function chatCompletion(ctx) {
   const { res, record, behaviour: b } = ctx;
   const body = record.body;
   if (!body || !Array.isArray(body.messages)) {
-    return sendJson(res, 400, {
-      error: errorBody(400, { message: "fake-openai: 'messages' must be an array", param: 'messages' }),
-    }, b.headers);
+    return sendJson(
+      res,
+      400,
+      {
+        error: errorBody(400, { message: "fake-openai: 'messages' must be an array", param: 'messages' }),
+      },
+      b.headers,
+    );
   }
 
   const id = `chatcmpl-${ctx.responseId}`;
@@ -378,9 +383,14 @@ function embeddings(ctx) {
   const input = body?.input;
   const inputs = Array.isArray(input) ? input : [input];
   if (input === undefined || input === null || inputs.length === 0) {
-    return sendJson(res, 400, {
-      error: errorBody(400, { message: "fake-openai: 'input' is required", param: 'input' }),
-    }, b.headers);
+    return sendJson(
+      res,
+      400,
+      {
+        error: errorBody(400, { message: "fake-openai: 'input' is required", param: 'input' }),
+      },
+      b.headers,
+    );
   }
   const dimensions = b.dimensions ?? body.dimensions ?? DEFAULT_DIMENSIONS;
   const base64 = body.encoding_format === 'base64';

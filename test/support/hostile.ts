@@ -25,7 +25,7 @@ const SPECIAL_STRINGS = [
   '-0',
   '1e309',
   '0x10',
-  "'; DROP TABLE \"User\"; --",
+  '\'; DROP TABLE "User"; --',
   '{"$gt": ""}',
   '../../../etc/passwd',
   '%00%2e%2e%2f',
@@ -50,7 +50,10 @@ const deeplyNested = fc.integer({ min: 20, max: 300 }).map((depth) => {
   return value;
 });
 
-export const hostileKey: fc.Arbitrary<string> = fc.oneof(fc.constantFrom(...POLLUTING_KEYS, ...PRIVILEGED_KEYS), hostileString.filter((s) => s.length < 100));
+export const hostileKey: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom(...POLLUTING_KEYS, ...PRIVILEGED_KEYS),
+  hostileString.filter((s) => s.length < 100),
+);
 
 // Any JSON value, biased towards the nasty ones. Objects are built with defineProperty so that a
 // `__proto__` key is an own property that JSON.stringify sends, as a raw client would.
@@ -84,4 +87,6 @@ export function wrongTypeFor(type: 'string' | 'number'): fc.Arbitrary<unknown> {
 // encodeURIComponent, but total: a lone surrogate is sent as the bytes Node would write for it
 // (U+FFFD) instead of throwing.
 export const percentEncode = (text: string): string =>
-  [...Buffer.from(text, 'utf8')].map((byte) => (/[A-Za-z0-9\-_.~]/.test(String.fromCharCode(byte)) ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+  [...Buffer.from(text, 'utf8')]
+    .map((byte) => (/[A-Za-z0-9\-_.~]/.test(String.fromCharCode(byte)) ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`))
+    .join('');

@@ -50,8 +50,18 @@ export async function openRepositoryTier(): Promise<RepositoryTier> {
 }
 
 // A user row with the given budget, inserted directly.
-export async function insertUser(prisma: PrismaService, budget: { tokenLimit?: number; totalTokensUsed?: number; reservedTokens?: number; reservationExpiresAt?: Date | null } = {}) {
+export async function insertUser(
+  prisma: PrismaService,
+  budget: { tokenLimit?: number; totalTokensUsed?: number; reservedTokens?: number; reservationExpiresAt?: Date | null } = {},
+) {
   return prisma.user.create({
-    data: { email: `${randomUUID()}@repo.test`, passwordHash: 'x', tokenLimit: budget.tokenLimit ?? 1_000_000, totalTokensUsed: budget.totalTokensUsed ?? 0, reservedTokens: budget.reservedTokens ?? 0, reservationExpiresAt: budget.reservationExpiresAt ?? null },
+    data: {
+      email: `${randomUUID()}@repo.test`,
+      passwordHash: 'x',
+      tokenLimit: budget.tokenLimit ?? 1_000_000,
+      totalTokensUsed: budget.totalTokensUsed ?? 0,
+      reservedTokens: budget.reservedTokens ?? 0,
+      reservationExpiresAt: budget.reservationExpiresAt ?? null,
+    },
   });
 }

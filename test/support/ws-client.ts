@@ -49,4 +49,7 @@ export function waitForEvent(events: RecordedEvent[], name: string | string[], t
 export const waitForTerminal = (events: RecordedEvent[], timeoutMs?: number) => waitForEvent(events, TERMINAL_EVENTS, timeoutMs);
 
 export const streamedText = (events: RecordedEvent[]) =>
-  events.filter((e) => e.event === 'chat:message').map((e) => e.data.content).join('');
+  events
+    .filter((e) => e.event === 'chat:message')
+    .map((e) => e.data.content)
+    .join('');

@@ -45,7 +45,13 @@ export class ChatTurnRepository {
   // Takes the hold and stores the user message (in a new conversation when `conversationId` is
   // null), in one statement: the hold is taken only if the conversation is the user's, and the
   // message stored only if the hold was taken.
-  async openTurn({ userId, conversationId, newConversationTitle, message, hold }: {
+  async openTurn({
+    userId,
+    conversationId,
+    newConversationTitle,
+    message,
+    hold,
+  }: {
     userId: string;
     conversationId: string | null;
     newConversationTitle: string | null;

@@ -1,10 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { NotFoundError } from '../../common/errors/app-error';
-import {
-  ConversationDetailResponseDto,
-  ConversationPageResponseDto,
-  ConversationResponseDto,
-} from './dto/conversation.dto';
+import { ConversationDetailResponseDto, ConversationPageResponseDto, ConversationResponseDto } from './dto/conversation.dto';
 import { mapConversation, mapConversationDetail } from './conversation.mapper';
 import { ConversationRepository } from './conversation.repository';
 

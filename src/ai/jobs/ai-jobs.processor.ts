@@ -88,7 +88,8 @@ export class AiJobsProcessor implements OnModuleInit, BeforeApplicationShutdown 
       if (isPermanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
         this.errors.report(error, { jobId: String(job.id), userId: job.data?.userId, transport: 'job' });
       }
-      throw new Error(reason);
+      // Bull stores the message as the job's failedReason, which its owner reads.
+      throw new Error(reason, { cause: error });
     }
   }
 

@@ -36,12 +36,11 @@ async function collect(chunks: AsyncIterable<ChatCompletionChunk>) {
 
 const describeError = (error: unknown) =>
   error instanceof APIError
-    ? { type: 'APIError', message: error.message, body: error.error, status: error.status, requestID: error.requestID }
+    ? { type: 'APIError', message: error.message, body: error.error as unknown, status: error.status as number | undefined, requestID: error.requestID }
     : { type: (error as Error).name, message: (error as Error).message };
 
 const delta = (content: string) => `data: ${JSON.stringify({ model: 'm', choices: [{ index: 0, delta: { content } }] })}\n\n`;
-const read = (parts: (string | Uint8Array)[], signal = new AbortController().signal) =>
-  collect(readCompletionChunks(sseResponse(parts).response, signal));
+const read = (parts: (string | Uint8Array)[], signal = new AbortController().signal) => collect(readCompletionChunks(sseResponse(parts).response, signal));
 
 describe(readCompletionChunks.name, () => {
   it('yields the chunks in order up to [DONE], whatever the reads cut, multi-byte characters included', async () => {

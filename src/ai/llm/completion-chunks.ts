@@ -11,7 +11,7 @@ import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 export async function* readCompletionChunks(response: Response, signal: AbortSignal): AsyncGenerator<ChatCompletionChunk> {
   if (!response.body) throw new OpenAIError('Attempted to iterate over a response with no body');
   const decoder = new SseDecoder();
-  for await (const bytes of response.body) {
+  for await (const bytes of response.body as AsyncIterable<Uint8Array>) {
     for (const event of decoder.decode(bytes)) {
       if (signal.aborted) return;
       yield toChunk(event, response.headers);
@@ -54,14 +54,17 @@ class SseDecoder {
   }
 }
 
+// A chunk, or an error the upstream sent in place of one.
+type Payload = Partial<ChatCompletionChunk> & { error?: unknown };
+
 function toChunk({ event, data }: EventSourceMessage, headers: Headers): ChatCompletionChunk {
-  let payload;
+  let payload: Payload | null;
   try {
-    payload = JSON.parse(data);
+    payload = JSON.parse(data) as Payload | null;
   } catch {
     throw new SyntaxError('Error reading response: malformed server-sent event JSON.');
   }
-  if (event === 'error') throw new APIError(undefined, payload?.error ?? payload, undefined, headers);
+  if (event === 'error') throw new APIError(undefined, (payload?.error ?? payload) as object | undefined, undefined, headers);
   if (payload?.error) throw new APIError(undefined, payload.error, undefined, headers);
   return payload as ChatCompletionChunk;
 }

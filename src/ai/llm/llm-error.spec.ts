@@ -2,8 +2,7 @@ import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortEr
 import { AppError } from '../../common/errors/app-error';
 import { mapLlmError } from './llm-error';
 
-const apiError = (status: number, message: string) =>
-  APIError.generate(status, { error: { message } }, `${status} ${message}`, new Headers());
+const apiError = (status: number, message: string) => APIError.generate(status, { error: { message } }, `${status} ${message}`, new Headers());
 
 describe(mapLlmError.name, () => {
   it.each([

@@ -32,7 +32,7 @@ const upstreamDown = (reason: string) => new AppError('LLM_UNAVAILABLE', 'The AI
 
 // The SDK prefixes messages with the status ("400 The model ..."); the body's own message is cleaner.
 // An upstream (or a proxy in front of it) may echo the key, whole or masked: neither leaves.
-function upstreamMessage(error: APIError, secrets: string[]): string {
+function upstreamMessage(error: { error?: unknown; message: string }, secrets: string[]): string {
   const body = error.error as { message?: unknown } | undefined;
   const message = typeof body?.message === 'string' ? body.message : error.message.replace(/^\d{3}\s+/, '');
   const redacted = secrets.filter((secret) => secret.length >= 8).reduce((text, secret) => text.split(secret).join('[redacted]'), message);

@@ -41,7 +41,12 @@ export class OpenAiService {
   // One chat completion as events, whether the upstream streams it or answers in one piece, so a
   // chat turn reads both the same way. Aborting `signal` ends a stream early with `isAborted`
   // (the partial text is kept); a whole answer aborted before it arrived just rejects.
-  complete(messages: LlmMessage[], options: CompletionOptions, context: CallContext, { isStreamed, signal }: { isStreamed: boolean; signal: AbortSignal }): AsyncGenerator<CompletionEvent> {
+  complete(
+    messages: LlmMessage[],
+    options: CompletionOptions,
+    context: CallContext,
+    { isStreamed, signal }: { isStreamed: boolean; signal: AbortSignal },
+  ): AsyncGenerator<CompletionEvent> {
     return isStreamed ? this.streamCompletion(messages, options, context, signal) : this.wholeCompletion(messages, options, context, signal);
   }
 
@@ -61,9 +66,7 @@ export class OpenAiService {
         { signal },
       );
       const content = completion.choices[0]?.message?.content ?? '';
-      const usage = completion.usage
-        ? toUsage(completion.usage)
-        : estimateUsage(messages, content);
+      const usage = completion.usage ? toUsage(completion.usage) : estimateUsage(messages, content);
       this.recordCall('completion', completion.model || options.model, context, startedAt, usage);
       return { content, model: completion.model || options.model, finishReason: completion.choices[0]?.finish_reason ?? null, usage };
     } catch (error) {
@@ -76,12 +79,7 @@ export class OpenAiService {
   // Yields the text deltas as they arrive, then exactly one `end` event with the usage: the
   // upstream's when it sent one, else counted offline. An abort through `signal` ends the stream
   // with `isAborted: true` instead of throwing, so the caller can keep the partial answer.
-  private async *streamCompletion(
-    messages: LlmMessage[],
-    options: CompletionOptions,
-    context: CallContext,
-    signal: AbortSignal,
-  ): AsyncGenerator<CompletionEvent> {
+  private async *streamCompletion(messages: LlmMessage[], options: CompletionOptions, context: CallContext, signal: AbortSignal): AsyncGenerator<CompletionEvent> {
     const client = this.requireClient();
     this.logger.log(`Generating streaming completion with model: ${options.model}`);
     const startedAt = performance.now();

@@ -9,14 +9,15 @@ import {
   WebSocketGateway,
   WebSocketServer,
 } from '@nestjs/websockets';
-import type { Namespace, Socket } from 'socket.io';
+import type { DefaultEventsMap, Namespace, Socket } from 'socket.io';
 import type { AuthUser } from '../../auth/auth-user';
 import { TokenService } from '../../auth/token.service';
 import { MetricsService } from '../../metrics/metrics.service';
 import { AI_NAMESPACE, CHAT_EVENTS } from './chat-stream.constants';
 import { ChatStreamService } from './chat-stream.service';
 
-type AuthedSocket = Socket & { data: { user: AuthUser } };
+// The handshake middleware sets `data.user` before any handler runs.
+type AuthedSocket = Socket<DefaultEventsMap, DefaultEventsMap, DefaultEventsMap, { user: AuthUser }>;
 
 export const userRoom = (userId: string) => `user:${userId}`;
 
@@ -27,7 +28,7 @@ export class AiGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayD
   private readonly logger = new Logger(AiGateway.name);
 
   @WebSocketServer()
-  readonly server: Namespace;
+  readonly server: Namespace<DefaultEventsMap, DefaultEventsMap, DefaultEventsMap, { user: AuthUser }>;
 
   constructor(
     private readonly tokens: TokenService,
@@ -36,7 +37,7 @@ export class AiGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayD
   ) {}
 
   // Runs before the connection is accepted: a socket without a valid access token never reaches a handler.
-  afterInit(namespace: Namespace): void {
+  afterInit(namespace: Namespace<DefaultEventsMap, DefaultEventsMap, DefaultEventsMap, { user: AuthUser }>): void {
     namespace.use((socket, next) => {
       const token: unknown = socket.handshake.auth?.token;
       if (typeof token !== 'string' || !token) return next(new Error('Unauthorized'));

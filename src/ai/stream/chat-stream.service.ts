@@ -40,10 +40,12 @@ export class ChatStreamService implements BeforeApplicationShutdown {
 
   start(client: StreamClient, userId: string, payload: unknown): Promise<void> {
     if (this.active.has(client.id)) {
-      return this.emitError(client, new AppError('STREAM_IN_PROGRESS', 'A stream is already running on this connection'));
+      this.emitError(client, new AppError('STREAM_IN_PROGRESS', 'A stream is already running on this connection'));
+      return Promise.resolve();
     }
     if (this.shutdown.isShuttingDown) {
-      return this.emitError(client, new AppError('SHUTTING_DOWN', 'The server is restarting; retry in a moment'));
+      this.emitError(client, new AppError('SHUTTING_DOWN', 'The server is restarting; retry in a moment'));
+      return Promise.resolve();
     }
     // Registered before the first await, so a second chat:start during the turn's first read is refused.
     const stream: ActiveStream = { controller: new AbortController(), done: Promise.resolve() };
@@ -99,7 +101,7 @@ export class ChatStreamService implements BeforeApplicationShutdown {
         this.emit(client, event, conversationId);
       }
     } catch (error) {
-      await this.emitError(client, error);
+      this.emitError(client, error);
     }
   }
 
@@ -123,7 +125,7 @@ export class ChatStreamService implements BeforeApplicationShutdown {
     }
   }
 
-  private async emitError(client: StreamClient, error: unknown): Promise<void> {
+  private emitError(client: StreamClient, error: unknown): void {
     const { status, message } = toClientError(error);
     if (status >= 500 && !(error instanceof AppError)) this.logger.error({ err: error, socketId: client.id }, 'stream failed');
     client.emit(CHAT_EVENTS.error, { message: Array.isArray(message) ? message.join('; ') : message, code: status });

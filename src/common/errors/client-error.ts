@@ -9,7 +9,8 @@ export interface ClientError {
   error: string;
 }
 
-const CONNECTION_ERROR = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection terminated|connect ECONN|Connection is closed|Stream isn't writeable|enableOfflineQueue|MaxRetriesPerRequest|Can't reach database|Server has closed the connection|terminating connection|Query read timeout|timeout exceeded when trying to connect/i;
+const CONNECTION_ERROR =
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection terminated|connect ECONN|Connection is closed|Stream isn't writeable|enableOfflineQueue|MaxRetriesPerRequest|Can't reach database|Server has closed the connection|terminating connection|Query read timeout|timeout exceeded when trying to connect/i;
 
 // Turns anything thrown into what a client may see. Unknown errors become a bland 500 so that no
 // stack trace, SQL or key ever leaks; the caller logs the original.
@@ -21,7 +22,7 @@ export function toClientError(error: unknown): ClientError {
     const message = typeof body === 'object' && body !== null && 'message' in body ? (body as { message: string | string[] }).message : error.message;
     return withReason(status, message);
   }
-  if (isBodyParserError(error)) return withReason(error.status, error.expose ? error.message : STATUS_CODES[error.status] ?? 'Bad Request');
+  if (isBodyParserError(error)) return withReason(error.status, error.expose ? error.message : (STATUS_CODES[error.status] ?? 'Bad Request'));
   if (isDependencyDown(error)) return withReason(503, 'Service temporarily unavailable');
   return withReason(500, 'Internal server error');
 }
@@ -31,13 +32,22 @@ function withReason(status: number, message: string | string[]): ClientError {
 }
 
 function isBodyParserError(error: unknown): error is { status: number; expose: boolean; message: string } {
-  return typeof error === 'object' && error !== null && 'type' in error && 'status' in error && typeof (error as { status: unknown }).status === 'number' && (error as { status: number }).status < 500;
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    'type' in error &&
+    'status' in error &&
+    typeof (error as { status: unknown }).status === 'number' &&
+    (error as { status: number }).status < 500
+  );
 }
 
 // PostgreSQL or Redis unreachable: a transient 503, not a 500.
 function isDependencyDown(error: unknown): boolean {
   if (error instanceof Prisma.PrismaClientInitializationError) return true;
   if (error instanceof Prisma.PrismaClientKnownRequestError && ['P1001', 'P1002', 'P1008', 'P1017', 'P2024'].includes(error.code)) return true;
-  const message = error instanceof Error ? `${error.message} ${(error as { code?: string }).code ?? ''} ${String((error as { cause?: unknown }).cause ?? '')}` : '';
+  if (!(error instanceof Error)) return false;
+  const { code, cause } = error as { code?: string; cause?: unknown };
+  const message = `${error.message} ${code ?? ''} ${cause instanceof Error ? cause.message : typeof cause === 'string' ? cause : ''}`;
   return CONNECTION_ERROR.test(message);
 }

@@ -18,12 +18,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const request = host.switchToHttp().getRequest<Request & { user?: { id: string } }>();
     const { status, message, error } = toClientError(exception);
     if (status >= 500) {
-      this.logger.error(
-        { err: exception, requestId: request.id, method: request.method, url: request.originalUrl, status },
-        'request failed',
-      );
+      this.logger.error({ err: exception, requestId: request.id, method: request.method, url: request.originalUrl, status }, 'request failed');
       // Known upstream or dependency outcomes are metrics, not bugs; everything else is reported.
-      if (!(exception instanceof AppError)) this.reporter.report(exception, { requestId: String(request.id), userId: request.user?.id, transport: 'rest' });
+      if (!(exception instanceof AppError))
+        this.reporter.report(exception, { requestId: typeof request.id === 'string' ? request.id : undefined, userId: request.user?.id, transport: 'rest' });
     }
     if (response.headersSent) return;
     response.status(status).json({ statusCode: status, message, error });

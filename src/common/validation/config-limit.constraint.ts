@@ -21,9 +21,7 @@ export class MaxFromConfigConstraint implements ValidatorConstraintInterface {
   defaultMessage(args: ValidationArguments): string {
     const [setting, measure] = args.constraints as [NumericSetting, 'length' | 'value'];
     const limit = this.config.get(setting);
-    return measure === 'length'
-      ? `${args.property} must be shorter than or equal to ${limit} characters`
-      : `${args.property} must not be greater than ${limit}`;
+    return measure === 'length' ? `${args.property} must be shorter than or equal to ${limit} characters` : `${args.property} must not be greater than ${limit}`;
   }
 }
 

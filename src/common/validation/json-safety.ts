@@ -8,6 +8,7 @@
 //   would silently cut a password at it, and an unpaired surrogate made the e-mail validator throw.
 const MAX_JSON_DEPTH = 32;
 
+// eslint-disable-next-line no-control-regex -- NUL is exactly what this looks for.
 const NUL_OR_LONE_SURROGATE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 // Why `value` must be refused, or undefined when it is fine. Iterative, so that checking a hostile

@@ -82,8 +82,15 @@ describe('authentication and isolation (e2e)', () => {
 
   it('covers the protected routes of the OpenAPI document', () => {
     const protectedRoutes = routes.filter((r) => !r.isPublic).map((r) => `${r.method} ${r.path}`);
-    expect(protectedRoutes).toEqual(expect.arrayContaining(['GET /api/v1/auth/me', 'POST /api/v1/ai/chat', 'GET /api/v1/ai/jobs/{jobId}', 'DELETE /api/v1/ai/conversations/{id}']));
-    expect(routes.filter((r) => r.isPublic).map((r) => r.path).sort()).toEqual(['/api/v1/auth/login', '/api/v1/auth/refresh', '/api/v1/auth/register', '/api/v1/health']);
+    expect(protectedRoutes).toEqual(
+      expect.arrayContaining(['GET /api/v1/auth/me', 'POST /api/v1/ai/chat', 'GET /api/v1/ai/jobs/{jobId}', 'DELETE /api/v1/ai/conversations/{id}']),
+    );
+    expect(
+      routes
+        .filter((r) => r.isPublic)
+        .map((r) => r.path)
+        .sort(),
+    ).toEqual(['/api/v1/auth/login', '/api/v1/auth/refresh', '/api/v1/auth/register', '/api/v1/health']);
   });
 
   it('answers 401 on every protected route to every bad token, and to none', async () => {
@@ -102,7 +109,13 @@ describe('authentication and isolation (e2e)', () => {
 
   it('refuses every bad token at the socket handshake', async () => {
     for (const [label, token] of badTokens()) {
-      expect([label, await connectSocket(t.url, token).then((s) => (s.close(), 'connected'), (e: Error) => e.message)]).toEqual([label, 'Unauthorized']);
+      expect([
+        label,
+        await connectSocket(t.url, token).then(
+          (s) => (s.close(), 'connected'),
+          (e: Error) => e.message,
+        ),
+      ]).toEqual([label, 'Unauthorized']);
     }
   });
 
@@ -148,10 +161,19 @@ describe('authentication and isolation (e2e)', () => {
     const privileged = { tokenLimit: 1e9, totalTokensUsed: -1e9, reservedTokens: -1e9, userId: owner.id, id: owner.id };
     for (const route of routes.filter((r) => r.method !== 'GET' && r.method !== 'DELETE')) {
       const path = route.path.replace(/\{\w+\}/g, '00000000-0000-4000-8000-000000000000');
-      const valid = { message: 'hi', text: 'hi', title: 'hi', email: `budget-${Date.now()}@example.com`, password: 'long enough password', refreshToken: user.refreshToken };
+      const valid = {
+        message: 'hi',
+        text: 'hi',
+        title: 'hi',
+        email: `budget-${Date.now()}@example.com`,
+        password: 'long enough password',
+        refreshToken: user.refreshToken,
+      };
       const body = Object.fromEntries(route.bodyFields.map((field) => [field, valid[field as keyof typeof valid]]).filter(([, v]) => v !== undefined));
       for (const [key, value] of Object.entries(privileged)) {
-        const res = await t.http[route.method.toLowerCase() as 'post'](`${path}?${key}=${value}`).set(route.isPublic ? {} : user.auth).send({ ...body, [key]: value });
+        const res = await t.http[route.method.toLowerCase() as 'post'](`${path}?${key}=${value}`)
+          .set(route.isPublic ? {} : user.auth)
+          .send({ ...body, [key]: value });
         expect([route.path, key, res.status]).toEqual([route.path, key, 400]);
       }
     }

@@ -152,10 +152,14 @@ describe('Redis outage (e2e)', () => {
       await eventually(async () => (await a.call('GET', '/health')).status === 200, 15_000, 200);
       expect((await a.call('POST', '/ai/chat', user.token, { message: 'after the outage' })).status).toBe(201);
       // Bull's own connections come back on their own retry schedule (at most 2 s apart).
-      const queued = await eventually(async () => {
-        const res = await a.call('POST', '/ai/jobs/embeddings', user.token, { text: 'after the outage' });
-        return res.status === 202 ? res : undefined;
-      }, 10_000, 250);
+      const queued = await eventually(
+        async () => {
+          const res = await a.call('POST', '/ai/jobs/embeddings', user.token, { text: 'after the outage' });
+          return res.status === 202 ? res : undefined;
+        },
+        10_000,
+        250,
+      );
       await eventually(async () => (await a.call('GET', `/ai/jobs/${queued.body.jobId}`, user.token)).body.state === 'completed', 15_000, 100);
       events.length = 0;
       socket.emit('chat:start', { message: 'stream after the outage' });

@@ -34,8 +34,7 @@ const CONFIGURED: Record<string, Partial<JsonSchema>> = {
 };
 
 function operationsOf(doc: OpenApiDocument): Operation[] {
-  const resolve = (schema: JsonSchema | undefined): JsonSchema | undefined =>
-    schema?.$ref ? doc.components.schemas[schema.$ref.split('/').at(-1)!] : schema;
+  const resolve = (schema: JsonSchema | undefined): JsonSchema | undefined => (schema?.$ref ? doc.components.schemas[schema.$ref.split('/').at(-1)!] : schema);
   return Object.entries(doc.paths).flatMap(([path, methods]) =>
     Object.entries(methods).map(([method, op]) => ({
       method: method.toUpperCase(),
@@ -74,9 +73,7 @@ function hostileBody(schema: JsonSchema, allowedExtraKeys: string[] = []): fc.Ar
     hostileValue.filter((v) => typeof v !== 'object' || v === null || Array.isArray(v)),
   ];
   if (properties.length) {
-    variants.push(
-      fc.constantFrom(...properties).chain(([name, property]) => wrongTypeFor(fieldType(property)).map((value) => ({ ...base, [name]: value }))),
-    );
+    variants.push(fc.constantFrom(...properties).chain(([name, property]) => wrongTypeFor(fieldType(property)).map((value) => ({ ...base, [name]: value }))));
   }
   const outOfRange = properties.flatMap(([name, property]) => {
     const limits = { ...property, ...CONFIGURED[name] };
@@ -286,7 +283,10 @@ describe('hostile input (e2e)', () => {
     const deep = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
     for (const body of [`{"message":"hi","x":${deep(100_000)}}`, `{"message":${deep(100_000)}}`, `[${deep(50_000)}]`]) {
       const res = await fetch(`${t.url}/api/v1/ai/chat`, { method: 'POST', headers: { 'content-type': 'application/json', ...user.auth }, body });
-      expect([res.status, await res.json()]).toEqual([400, { statusCode: 400, message: expect.arrayContaining([expect.stringMatching(/nested more than 32 levels/)]), error: 'Bad Request' }]);
+      expect([res.status, await res.json()]).toEqual([
+        400,
+        { statusCode: 400, message: expect.arrayContaining([expect.stringMatching(/nested more than 32 levels/)]), error: 'Bad Request' },
+      ]);
     }
     const socket = await connectSocket(t.url, user.accessToken);
     try {

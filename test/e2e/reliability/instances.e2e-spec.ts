@@ -36,7 +36,13 @@ describe('two api instances and a worker (e2e)', () => {
     const user = await registerUser(a);
     const responses = await releaseTogether(
       a.url,
-      Array.from({ length: 30 }, (_, i) => ({ baseUrl: i % 2 ? b.url : a.url, method: 'POST', path: '/api/v1/ai/chat', headers: user.auth, body: { message: `call ${i}` } })),
+      Array.from({ length: 30 }, (_, i) => ({
+        baseUrl: i % 2 ? b.url : a.url,
+        method: 'POST',
+        path: '/api/v1/ai/chat',
+        headers: user.auth,
+        body: { message: `call ${i}` },
+      })),
     );
     expect(responses.filter((r) => r.status === 201)).toHaveLength(RATE_LIMIT);
     expect(responses.filter((r) => r.status === 429)).toHaveLength(30 - RATE_LIMIT);
@@ -52,13 +58,24 @@ describe('two api instances and a worker (e2e)', () => {
       const instance = i % 2 ? b : a;
       const userIndex = Math.floor(i / 2) % 2;
       const kind = i % 4 < 2 ? 'completion' : 'embeddings';
-      const res = await instance.http.post(`/api/v1/ai/jobs/${kind}`).set(users[userIndex].auth).send(kind === 'completion' ? { message: `job ${i}` } : { text: `job ${i}` }).expect(202);
+      const res = await instance.http
+        .post(`/api/v1/ai/jobs/${kind}`)
+        .set(users[userIndex].auth)
+        .send(kind === 'completion' ? { message: `job ${i}` } : { text: `job ${i}` })
+        .expect(202);
       jobs.push({ jobId: res.body.jobId, userIndex, kind });
     }
     // Every job's status is readable from either api instance, by its owner only.
     for (const { jobId, userIndex } of jobs) {
-      await eventually(async () => (await (jobId.charCodeAt(0) % 2 ? a : b).http.get(`/api/v1/ai/jobs/${jobId}`).set(users[userIndex].auth).expect(200)).body.state === 'completed', 15_000, 50);
-      await (userIndex ? a : b).http.get(`/api/v1/ai/jobs/${jobId}`).set(users[1 - userIndex].auth).expect(404);
+      await eventually(
+        async () => (await (jobId.charCodeAt(0) % 2 ? a : b).http.get(`/api/v1/ai/jobs/${jobId}`).set(users[userIndex].auth).expect(200)).body.state === 'completed',
+        15_000,
+        50,
+      );
+      await (userIndex ? a : b).http
+        .get(`/api/v1/ai/jobs/${jobId}`)
+        .set(users[1 - userIndex].auth)
+        .expect(404);
     }
     expect(fake.requests).toHaveLength(16);
     for (const { jobId } of jobs) expect((await queueOf(worker).getJob(jobId))!.attemptsMade).toBe(0);

@@ -86,7 +86,14 @@ describe('randomised soak (e2e)', () => {
       while (budget.turns > 0) {
         budget.turns -= 1;
         const operation = prng.weighted<Operation>([
-          ['chat', 25], ['chat-abandoned', 4], ['embedding', 12], ['stream', 25], ['stream-stop', 10], ['stream-disconnect', 8], ['job-completion', 8], ['job-embedding', 8],
+          ['chat', 25],
+          ['chat-abandoned', 4],
+          ['embedding', 12],
+          ['stream', 25],
+          ['stream-stop', 10],
+          ['stream-disconnect', 8],
+          ['job-completion', 8],
+          ['job-embedding', 8],
         ]);
         const conversationId = conversations.length && prng.chance(0.5) ? prng.pick(conversations) : undefined;
         const message = `turn ${budget.turns} ${'lorem '.repeat(prng.int(0, 20))}`;
@@ -102,7 +109,12 @@ describe('randomised soak (e2e)', () => {
           }[operation as 'chat'] as [string, object];
           const controller = new AbortController();
           if (isAbandoned) setTimeout(() => controller.abort(), prng.int(5, 100));
-          const res = await fetch(`${t.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...user.auth }, body: JSON.stringify(body), signal: controller.signal }).catch(() => undefined);
+          const res = await fetch(`${t.url}${path}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...user.auth },
+            body: JSON.stringify(body),
+            signal: controller.signal,
+          }).catch(() => undefined);
           if (!res) continue; // abandoned by the client: the server finishes the turn on its own
           count(res.status);
           const json = (await res.json().catch(() => ({}))) as { conversationId?: string; messageId?: string; jobId?: string };
@@ -118,10 +130,14 @@ describe('randomised soak (e2e)', () => {
         fake.enqueue(operation === 'stream' ? upstreamFor(prng, true) : { chunks: Array.from({ length: 30 }, (_, i) => `s${i} `), chunkDelayMs: 5 });
         socket.emit('chat:start', { message, conversationId: conversationId ?? null });
         const cutAfter = prng.int(1, 5);
-        await eventually(() => {
-          const chunks = events.filter((e) => e.event === 'chat:message').length;
-          return events.some((e) => TERMINAL_EVENTS.includes(e.event)) || (operation !== 'stream' && chunks >= cutAfter);
-        }, 10_000, 2);
+        await eventually(
+          () => {
+            const chunks = events.filter((e) => e.event === 'chat:message').length;
+            return events.some((e) => TERMINAL_EVENTS.includes(e.event)) || (operation !== 'stream' && chunks >= cutAfter);
+          },
+          10_000,
+          2,
+        );
         if (operation !== 'stream' && !events.some((e) => TERMINAL_EVENTS.includes(e.event))) {
           if (operation === 'stream-stop') {
             socket.emit('chat:stop');
@@ -143,82 +159,94 @@ describe('randomised soak (e2e)', () => {
     }
   }
 
-  it(`keeps the books exact over ${TURNS} random turns: tokens, terminal events, upstream connections, memory`, async () => {
-    // eslint-disable-next-line no-console
-    console.log(`soak: SOAK_SEED=${SEED} SOAK_TURNS=${TURNS} SOAK_CLIENTS=${CLIENTS}`);
-    const prng = createPrng(SEED);
-    const users = await Promise.all(Array.from({ length: 4 }, (_, i) => registerUser(t, `soak${i}`)));
-    // One user runs out of budget during the soak: refusals and holds are part of the mix.
-    const SPENDER_LIMIT = 2_000;
-    await t.prisma.user.update({ where: { id: users[0].id }, data: { tokenLimit: SPENDER_LIMIT } });
-    const gc = forceGc();
-    // Warm up at full concurrency (JIT, pools, lazy modules such as the tokenizer, V8's heap
-    // reaching its working size) before the baseline.
-    const warmUp = { turns: 100 };
-    await Promise.all(Array.from({ length: CLIENTS }, (_, i) => runClient(createPrng(SEED + i), users[1 + (i % 3)], warmUp, { statuses: new Map(), streams: [], jobs: [], storedIds: [] })));
-    await drainQueue(t);
-    fake.reset();
-    const baseline = await settledMemory(gc);
+  it(
+    `keeps the books exact over ${TURNS} random turns: tokens, terminal events, upstream connections, memory`,
+    async () => {
+      // eslint-disable-next-line no-console
+      console.log(`soak: SOAK_SEED=${SEED} SOAK_TURNS=${TURNS} SOAK_CLIENTS=${CLIENTS}`);
+      const prng = createPrng(SEED);
+      const users = await Promise.all(Array.from({ length: 4 }, (_, i) => registerUser(t, `soak${i}`)));
+      // One user runs out of budget during the soak: refusals and holds are part of the mix.
+      const SPENDER_LIMIT = 2_000;
+      await t.prisma.user.update({ where: { id: users[0].id }, data: { tokenLimit: SPENDER_LIMIT } });
+      const gc = forceGc();
+      // Warm up at full concurrency (JIT, pools, lazy modules such as the tokenizer, V8's heap
+      // reaching its working size) before the baseline.
+      const warmUp = { turns: 100 };
+      await Promise.all(
+        Array.from({ length: CLIENTS }, (_, i) =>
+          runClient(createPrng(SEED + i), users[1 + (i % 3)], warmUp, { statuses: new Map(), streams: [], jobs: [], storedIds: [] }),
+        ),
+      );
+      await drainQueue(t);
+      fake.reset();
+      const baseline = await settledMemory(gc);
 
-    const books: Books = { statuses: new Map(), streams: [], jobs: [], storedIds: [] };
-    const budget = { turns: TURNS };
-    const startedAt = Date.now();
-    await Promise.all(Array.from({ length: CLIENTS }, (_, i) => runClient(createPrng(prng.int(0, 2 ** 31)), users[i % users.length], budget, books)));
-    const soakMs = Date.now() - startedAt;
+      const books: Books = { statuses: new Map(), streams: [], jobs: [], storedIds: [] };
+      const budget = { turns: TURNS };
+      const startedAt = Date.now();
+      await Promise.all(Array.from({ length: CLIENTS }, (_, i) => runClient(createPrng(prng.int(0, 2 ** 31)), users[i % users.length], budget, books)));
+      const soakMs = Date.now() - startedAt;
 
-    // Let everything in flight settle: jobs, abandoned REST turns, disconnected streams.
-    await drainQueue(t, 60_000);
-    const streams = t.app.get(ChatStreamService);
-    await eventually(() => streams.activeCount === 0, 10_000);
-    await eventually(async () => (await t.prisma.user.aggregate({ _sum: { reservedTokens: true } }))._sum.reservedTokens === 0, 10_000, 50);
-    // eslint-disable-next-line no-console
-    console.log(`soak: ${TURNS} turns in ${soakMs} ms; statuses ${JSON.stringify(Object.fromEntries(books.statuses))}; ${books.streams.length} streams; ${books.jobs.length} jobs`);
+      // Let everything in flight settle: jobs, abandoned REST turns, disconnected streams.
+      await drainQueue(t, 60_000);
+      const streams = t.app.get(ChatStreamService);
+      await eventually(() => streams.activeCount === 0, 10_000);
+      await eventually(async () => (await t.prisma.user.aggregate({ _sum: { reservedTokens: true } }))._sum.reservedTokens === 0, 10_000, 50);
+      // eslint-disable-next-line no-console
+      console.log(
+        `soak: ${TURNS} turns in ${soakMs} ms; statuses ${JSON.stringify(Object.fromEntries(books.statuses))}; ${books.streams.length} streams; ${books.jobs.length} jobs`,
+      );
 
-    // 1. Tokens: every user's total is exactly what is stored for them, and no hold is left.
-    for (const user of users) {
-      const [row, messages, embeddings] = await Promise.all([
-        t.prisma.user.findUniqueOrThrow({ where: { id: user.id } }),
-        t.prisma.message.aggregate({ where: { conversation: { userId: user.id } }, _sum: { tokens: true }, _max: { tokens: true } }),
-        t.prisma.embeddingRecord.aggregate({ where: { userId: user.id }, _sum: { tokens: true }, _max: { tokens: true } }),
-      ]);
-      expect({ user: user.email, used: row.totalTokensUsed, reserved: row.reservedTokens }).toEqual({
-        user: user.email,
-        used: (messages._sum.tokens ?? 0) + (embeddings._sum.tokens ?? 0),
-        reserved: 0,
-      });
-      if (user === users[0]) {
-        expect(row.totalTokensUsed - SPENDER_LIMIT).toBeLessThanOrEqual(Math.max(messages._max.tokens ?? 0, embeddings._max.tokens ?? 0));
+      // 1. Tokens: every user's total is exactly what is stored for them, and no hold is left.
+      for (const user of users) {
+        const [row, messages, embeddings] = await Promise.all([
+          t.prisma.user.findUniqueOrThrow({ where: { id: user.id } }),
+          t.prisma.message.aggregate({ where: { conversation: { userId: user.id } }, _sum: { tokens: true }, _max: { tokens: true } }),
+          t.prisma.embeddingRecord.aggregate({ where: { userId: user.id }, _sum: { tokens: true }, _max: { tokens: true } }),
+        ]);
+        expect({ user: user.email, used: row.totalTokensUsed, reserved: row.reservedTokens }).toEqual({
+          user: user.email,
+          used: (messages._sum.tokens ?? 0) + (embeddings._sum.tokens ?? 0),
+          reserved: 0,
+        });
+        if (user === users[0]) {
+          expect(row.totalTokensUsed - SPENDER_LIMIT).toBeLessThanOrEqual(Math.max(messages._max.tokens ?? 0, embeddings._max.tokens ?? 0));
+        }
       }
-    }
-    // 2. Only expected statuses: no 500, ever.
-    expect([...books.statuses.keys()].filter((s) => ![200, 201, 202, 403, 429, 502].includes(s))).toEqual([]);
-    expect(books.statuses.get(403)).toBeGreaterThan(0);
-    // 3. Every stream whose client stayed ended with exactly one terminal event, and nothing after it.
-    for (const { operation, events, isDisconnected } of books.streams) {
-      if (isDisconnected) continue;
-      const terminals = events.filter((e) => TERMINAL_EVENTS.includes(e.event));
-      expect({ operation, terminals: terminals.length, last: TERMINAL_EVENTS.includes(events.at(-1)!.event) }).toEqual({ operation, terminals: 1, last: true });
-    }
-    // 4. Nothing acknowledged was lost: every answer and every completed job is stored.
-    for (const { jobId, user } of books.jobs) {
-      const status = await t.http.get(`/api/v1/ai/jobs/${jobId}`).set(user.auth).expect(200);
-      expect(['completed', 'failed']).toContain(status.body.state);
-      if (status.body.result?.messageId) books.storedIds.push(status.body.result.messageId);
-    }
-    for (const { events } of books.streams) {
-      for (const e of events) if (['chat:end', 'chat:stopped', 'chat:user-message'].includes(e.event)) books.storedIds.push(e.data.messageId);
-    }
-    expect(await t.prisma.message.count({ where: { id: { in: books.storedIds } } })).toBe(new Set(books.storedIds).size);
-    // 5. The upstream holds no connection once undici's idle keep-alive sockets (~4 s) time out.
-    await eventually(() => fake.openConnections() === 0, 15_000, 100);
-    // 6. Memory is back near its baseline, once the test's own records are dropped.
-    books.streams.length = 0;
-    books.storedIds.length = 0;
-    fake.reset();
-    const after = await settledMemory(gc);
-    // eslint-disable-next-line no-console
-    console.log(`soak: heapUsed ${(baseline.heapUsed / 2 ** 20).toFixed(1)} → ${(after.heapUsed / 2 ** 20).toFixed(1)} MB, rss ${(baseline.rss / 2 ** 20).toFixed(1)} → ${(after.rss / 2 ** 20).toFixed(1)} MB`);
-    expect(after.heapUsed - baseline.heapUsed).toBeLessThan(HEAP_GROWTH_LIMIT);
-    expect(after.rss - baseline.rss).toBeLessThan(RSS_GROWTH_LIMIT);
-  }, 120_000 + TURNS * 200);
+      // 2. Only expected statuses: no 500, ever.
+      expect([...books.statuses.keys()].filter((s) => ![200, 201, 202, 403, 429, 502].includes(s))).toEqual([]);
+      expect(books.statuses.get(403)).toBeGreaterThan(0);
+      // 3. Every stream whose client stayed ended with exactly one terminal event, and nothing after it.
+      for (const { operation, events, isDisconnected } of books.streams) {
+        if (isDisconnected) continue;
+        const terminals = events.filter((e) => TERMINAL_EVENTS.includes(e.event));
+        expect({ operation, terminals: terminals.length, last: TERMINAL_EVENTS.includes(events.at(-1)!.event) }).toEqual({ operation, terminals: 1, last: true });
+      }
+      // 4. Nothing acknowledged was lost: every answer and every completed job is stored.
+      for (const { jobId, user } of books.jobs) {
+        const status = await t.http.get(`/api/v1/ai/jobs/${jobId}`).set(user.auth).expect(200);
+        expect(['completed', 'failed']).toContain(status.body.state);
+        if (status.body.result?.messageId) books.storedIds.push(status.body.result.messageId);
+      }
+      for (const { events } of books.streams) {
+        for (const e of events) if (['chat:end', 'chat:stopped', 'chat:user-message'].includes(e.event)) books.storedIds.push(e.data.messageId);
+      }
+      expect(await t.prisma.message.count({ where: { id: { in: books.storedIds } } })).toBe(new Set(books.storedIds).size);
+      // 5. The upstream holds no connection once undici's idle keep-alive sockets (~4 s) time out.
+      await eventually(() => fake.openConnections() === 0, 15_000, 100);
+      // 6. Memory is back near its baseline, once the test's own records are dropped.
+      books.streams.length = 0;
+      books.storedIds.length = 0;
+      fake.reset();
+      const after = await settledMemory(gc);
+      // eslint-disable-next-line no-console
+      console.log(
+        `soak: heapUsed ${(baseline.heapUsed / 2 ** 20).toFixed(1)} → ${(after.heapUsed / 2 ** 20).toFixed(1)} MB, rss ${(baseline.rss / 2 ** 20).toFixed(1)} → ${(after.rss / 2 ** 20).toFixed(1)} MB`,
+      );
+      expect(after.heapUsed - baseline.heapUsed).toBeLessThan(HEAP_GROWTH_LIMIT);
+      expect(after.rss - baseline.rss).toBeLessThan(RSS_GROWTH_LIMIT);
+    },
+    120_000 + TURNS * 200,
+  );
 });

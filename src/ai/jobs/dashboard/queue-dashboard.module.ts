@@ -17,10 +17,7 @@ import { QUEUE_DASHBOARD_ROUTE } from './queue-dashboard.constants';
       useFactory: (config: AppConfigService) => ({
         route: `/${QUEUE_DASHBOARD_ROUTE}`,
         adapter: ExpressAdapter,
-        middleware: basicAuthMiddleware(
-          { user: config.get('BULL_BOARD_USER') ?? '', password: config.get('BULL_BOARD_PASSWORD') ?? '' },
-          'Queues',
-        ),
+        middleware: basicAuthMiddleware({ user: config.get('BULL_BOARD_USER') ?? '', password: config.get('BULL_BOARD_PASSWORD') ?? '' }, 'Queues'),
         boardOptions: { uiConfig: { boardTitle: 'AI service queues' } },
       }),
     }),
