@@ -2,7 +2,7 @@
 // function anywhere on the stack (counted once per sample, so recursion does not double it).
 // profile-summary.mjs ranks self time; this answers "what does the JWT guard cost, callees
 // included" for the request pipeline of the conversation list.
-//   node bench/tools/profile-inclusive.mjs <file.cpuprofile> [--busiest <s>] [pattern ...]
+//   node bench/probes/profile-inclusive.mjs <file.cpuprofile> [--busiest <s>] [pattern ...]
 // A pattern matches "functionName  url" (regular expression); without patterns it prints the 40
 // functions with the most inclusive time. --busiest keeps only the busiest <s>-second stretch of the
 // profile (the load window, leaving out boot and the warm-up), as the bench's own window would.
@@ -13,7 +13,7 @@ const busiestAt = args.indexOf('--busiest');
 const windowSecs = busiestAt >= 0 ? Number(args.splice(busiestAt, 2)[1]) : 0;
 const [file, ...patterns] = args;
 if (!file) {
-  console.error('usage: node bench/tools/profile-inclusive.mjs <file.cpuprofile> [pattern ...]');
+  console.error('usage: node bench/probes/profile-inclusive.mjs <file.cpuprofile> [pattern ...]');
   process.exit(2);
 }
 const profile = JSON.parse(readFileSync(file, 'utf8'));

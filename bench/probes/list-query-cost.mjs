@@ -1,16 +1,17 @@
-// Probe behind the conversation-list changes: what the page + total costs through each route to
-// PostgreSQL, for the seeded list user (1,000 conversations) of a bench database
+// Probe: what the conversation list's page + total costs through each route to PostgreSQL —
+// Prisma's query builder, $queryRaw, pg, and the named prepared statement the service runs
+// (PrismaService.queryPrepared) — for the seeded list user (1,000 conversations) of a bench database
 // (`npm run bench -- --only 4 --keep-db` first). For each variant: sequential CPU and wall time
 // per call in this process, then 50 calls in flight for a few seconds (like autocannon c=50):
 // calls/s, this process's CPU per call and PostgreSQL's (all its processes, from /proc).
-//   node bench/tools/list-query-cost.mjs [database url] [secs]
+//   node bench/probes/list-query-cost.mjs [database url] [secs]
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import pg from 'pg';
 import { cpuMs } from '../lib/proc.mjs';
 
 const require = createRequire(import.meta.url);
-const url = process.argv[2] ?? process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/ai_service_bench';
+const url = process.argv[2] || process.env.BENCH_DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/ai_service_bench';
 const secs = Number(process.argv[3] ?? 4);
 const { PrismaClient, Prisma } = require('../../dist/generated/prisma/client.js');
 const { PrismaPg } = require('@prisma/adapter-pg');
@@ -38,7 +39,7 @@ const variants = {
         WHERE "userId" = ${userId}::uuid ORDER BY "updatedAt" DESC, "id" DESC LIMIT ${take} OFFSET ${skip}) p ON true`,
   'pg page + count (2 statements)': () => Promise.all([pool.query(PAGE_SQL, [userId, take, skip]), pool.query(COUNT_SQL, [userId])]),
   'pg page + total (1 statement)': () => pool.query(ONE_SQL, [userId, take, skip]),
-  'pg page + total (1 named statement)': () => pool.query({ name: 'list-page', text: ONE_SQL, values: [userId, take, skip] }),
+  'pg named statement (the service)': () => pool.query({ name: 'list-page', text: ONE_SQL, values: [userId, take, skip] }),
 };
 
 // CPU of each PostgreSQL process (the postmaster's children serve the queries), by pid.

@@ -5,14 +5,14 @@
 // reading, so its own cost is not counted. With DATABASE_URL set, "prisma: connected" also connects
 // the generated client through the pg adapter, which instantiates Prisma's query compiler
 // (WebAssembly): loading the client alone does not.
-//   npm run build && [DATABASE_URL=postgresql://…] node bench/tools/rss-by-module.mjs [module…]
+//   npm run build && [DATABASE_URL=postgresql://…] node bench/probes/rss-by-module.mjs [module…]
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { connectInspector } from '../lib/inspector.mjs';
-import { smapsBreakdownMb } from './memory-breakdown.mjs';
+import { smapsBreakdownMb } from '../lib/smaps.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const PRISMA_CONNECTED = 'prisma: connected';

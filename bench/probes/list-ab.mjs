@@ -6,7 +6,7 @@
 // <secs> (throughput, p50/p99, service CPU per request), then a fixed 300 req/s for <secs>
 // (service CPU per request at equal load, the steadiest figure for small differences).
 // Needs the list user of a kept bench database (`npm run bench -- --only 4 --keep-db`).
-//   node bench/tools/list-ab.mjs <rounds> <secs> name=distDir [name=distDir ...]
+//   node bench/probes/list-ab.mjs <rounds> <secs> name=distDir [name=distDir ...]
 // BENCH_DATABASE_URL: the bench database.
 import { execFile, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -21,7 +21,7 @@ const require = createRequire(import.meta.url);
 const jwt = require('jsonwebtoken');
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const [rounds, secs, ...specs] = process.argv.slice(2);
-if (!specs.length) throw new Error('usage: node bench/tools/list-ab.mjs <rounds> <secs> name=distDir ...');
+if (!specs.length) throw new Error('usage: node bench/probes/list-ab.mjs <rounds> <secs> name=distDir ...');
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/ai_service_bench';
 const SECRET = 'bench-jwt-secret-0123456789abcdef';
 const owner = `list-ab-${process.pid}`;

@@ -1,6 +1,6 @@
 // Ad-hoc probe (not part of npm run bench): service CPU per stream and per chunk, one socket,
 // sequential streams, against an already running service + fake upstream.
-//   node bench/tools/per-chunk.mjs <serviceBase> <fakeOrigin> <servicePid> <token> [streams] [cadenceMs]
+//   node bench/probes/per-chunk.mjs <serviceBase> <fakeOrigin> <servicePid> <token> [streams] [cadenceMs]
 import { connectSocket, streamViaSocket } from '../lib/clients.mjs';
 import { answerText } from '../lib/answer.mjs';
 import { cpuMs, cpuSplitMs } from '../lib/proc.mjs';

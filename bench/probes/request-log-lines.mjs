@@ -2,7 +2,7 @@
 // volatile fields (time, pid, hostname, responseTime, latencyMs, generated ids) replaced, so two
 // builds can be diffed line for line when the request-logging path changes. Needs the database of
 // `npm run bench -- --keep-db` (its list user) and Redis.
-//   node bench/tools/request-log-lines.mjs [dist dir] > lines.txt
+//   node bench/probes/request-log-lines.mjs [dist dir] > lines.txt
 // BENCH_DATABASE_URL: another bench database.
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';

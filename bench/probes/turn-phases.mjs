@@ -1,24 +1,24 @@
-// Probe (not part of npm run bench): where the time before the first token goes. Boots the real
-// app in-process from dist/ (createApp, as main.ts does), wraps the turn's service methods with
-// timers, and runs sequential streamed turns over one socket against the lean fake upstream
-// (first token after 1 ms, 2 chunks). Needs the bench database left by `npm run bench -- --keep-db`.
-//   node bench/tools/turn-phases.mjs [turns] [stream|rest]   (PHASES_CHAT_DELAY_MS, PHASES_CHUNKS: fake profile)
+// Probe: where the time before the first token goes. Boots the real app in-process from dist/
+// (createApp, as main.ts does), wraps the turn's service methods with timers, and runs sequential
+// turns (streamed over one socket, or POST /ai/chat) against the lean fake upstream (first token
+// after 1 ms, 2 chunks). Needs the bench database left by `npm run bench -- --keep-db`.
+//   node bench/probes/turn-phases.mjs [turns] [stream|rest]   (PHASES_CHAT_DELAY_MS, PHASES_CHUNKS: fake profile)
 // BENCH_DATABASE_URL: another migrated database.
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { answerText } from '../lib/answer.mjs';
 import { connectSocket, streamViaSocket } from '../lib/clients.mjs';
+import { distExports } from '../lib/dist-exports.mjs';
 import { claimRedisDb, releaseRedisDb, seedUsers } from '../lib/setup.mjs';
 import { median, percentile } from '../lib/stats.mjs';
 
-const require = createRequire(import.meta.url);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-// BENCH_DIST: another build (e.g. node_modules/.cache/ai-bench-patched/dist from prototype-fixes.mjs).
+// BENCH_DIST: another build (a directory under the project, so that it resolves node_modules/).
 const DIST = path.resolve(ROOT, process.env.BENCH_DIST ?? 'dist');
+const dist = distExports(DIST);
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/ai_service_bench';
 const turns = Number(process.argv[2] ?? 200);
 const owner = `phases-${process.pid}`;
@@ -28,12 +28,12 @@ const fake = spawn(process.execPath, ['-r', path.join(ROOT, 'bench/lib/child-pre
 const fakeUrl = await new Promise((resolve) => fake.stdout.once('data', (d) => resolve(JSON.parse(String(d).split('\n')[0]).url)));
 
 const secret = 'bench-jwt-secret-0123456789abcdef';
-const env = require(path.join(DIST, 'config/env.schema.js')).validateEnv({
+const env = dist.load('validateEnv')({
   NODE_ENV: 'production', PORT: '0', DATABASE_URL, REDIS_URL: `redis://127.0.0.1:6379/${redisIndex}`, REDIS_PREFIX: 'ai-phases',
   JWT_SECRET: secret, LOG_LEVEL: 'warn', LOG_PRETTY: 'false', OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: fakeUrl, OPENAI_MODEL: 'gpt-4o-mini',
   OPENAI_MAX_RETRIES: '0', AI_RATE_LIMIT: '1000000000', USER_TOKEN_LIMIT: '2000000000',
 });
-const { createApp } = require(path.join(DIST, 'app.setup.js'));
+const createApp = dist.load('createApp');
 const app = await createApp(env);
 await app.listen(0, '127.0.0.1');
 const base = await app.getUrl();
@@ -51,11 +51,10 @@ function wrapAsync(cls, method, name = `${cls.name}.${method}`) {
     }
   };
 }
-const load = (p) => require(path.join(DIST, p));
-const { ChatService } = load('ai/chat/chat.service.js');
-const { ChatTurnRepository } = load('ai/chat/chat-turn.repository.js');
-const { RateLimitService } = load('rate-limit/rate-limit.service.js');
-const { OpenAiService } = load('ai/llm/openai.service.js');
+const ChatService = dist.load('ChatService');
+const ChatTurnRepository = dist.load('ChatTurnRepository');
+const RateLimitService = dist.load('RateLimitService');
+const OpenAiService = dist.load('OpenAiService');
 wrapAsync(RateLimitService, 'assertAllowed', '1 rate limit (Redis), in parallel with 2a');
 wrapAsync(ChatService, 'prepareTurn', '2 prepareTurn (pre-flight: rate limit ∥ one read)');
 wrapAsync(ChatTurnRepository, 'findTurnContext', '2a   budget + ownership + history read');

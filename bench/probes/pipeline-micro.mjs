@@ -2,17 +2,18 @@
 // GET /ai/conversations, measured alone (sequential calls in this process, classes from dist/),
 // to rank what is worth changing. Wall-clock per call on an idle core; under load each costs more
 // (cache misses, GC), so compare the rows with each other, not with the bench's CPU per request.
-//   node bench/tools/pipeline-micro.mjs [dist dir]
+//   node bench/probes/pipeline-micro.mjs [dist dir]
 import { EventEmitter } from 'node:events';
 import { createSecretKey } from 'node:crypto';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { distExports } from '../lib/dist-exports.mjs';
 
 const require = createRequire(import.meta.url);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DIST = path.resolve(ROOT, process.argv[2] ?? 'dist');
-const load = (p) => require(path.join(DIST, p));
+const dist = distExports(DIST);
 const { Reflector } = require('@nestjs/core');
 const { ExecutionContextHost } = require('@nestjs/core/helpers/execution-context-host');
 const { JwtService } = require('@nestjs/jwt');
@@ -40,7 +41,7 @@ async function benchAsync(label, fn, n = 20000) {
   console.log(`${label.padEnd(64)} ${us.toFixed(1).padStart(7)} µs`);
 }
 
-const { ConversationsController } = load('ai/conversations/conversations.controller.js');
+const ConversationsController = dist.load('ConversationsController');
 const handler = ConversationsController.prototype.list;
 const fakeReq = () => ({ headers: { authorization: `Bearer ${token}`, host: '127.0.0.1' }, method: 'GET', url: '/api/v1/ai/conversations?page=1&limit=20', originalUrl: '/api/v1/ai/conversations?page=1&limit=20', query: { page: '1', limit: '20' }, socket: { remoteAddress: '127.0.0.1', remotePort: 5000 }, readableAborted: false });
 function fakeRes() {
@@ -57,9 +58,9 @@ const httpContext = (req, res) => new ExecutionContextHost([req, res, () => {}],
 
 console.log('-- authentication');
 try {
-  const { JwtStrategy } = load('auth/jwt.strategy.js');
+  const JwtStrategy = dist.load('JwtStrategy');
   new JwtStrategy(config); // registers 'jwt' with passport
-  const { JwtAuthGuard } = load('auth/jwt-auth.guard.js');
+  const JwtAuthGuard = dist.load('JwtAuthGuard');
   const guard = new JwtAuthGuard(new Reflector());
   await benchAsync('JwtAuthGuard via @nestjs/passport + passport-jwt', () => guard.canActivate(httpContext(fakeReq(), fakeRes())));
 } catch (error) {
@@ -72,18 +73,18 @@ bench('JwtService.verify (jsonwebtoken, KeyObject) + header parse', () => {
 });
 
 console.log('-- rate limit guard (route without a bucket)');
-const { RateLimitGuard } = load('rate-limit/rate-limit.guard.js');
+const RateLimitGuard = dist.load('RateLimitGuard');
 const rl = new RateLimitGuard(new Reflector(), { consume: () => { throw new Error('no bucket expected'); } });
 await benchAsync('RateLimitGuard.canActivate', () => rl.canActivate(httpContext(fakeReq(), fakeRes())));
 
 console.log('-- query validation');
-const { createValidationPipe } = load('common/validation/validation-pipe.js');
-const { ListConversationsQueryDto } = load('ai/dto/conversation.dto.js');
+const createValidationPipe = dist.load('createValidationPipe');
+const ListConversationsQueryDto = dist.load('ListConversationsQueryDto');
 const pipe = createValidationPipe();
 await benchAsync('ValidationPipe(ListConversationsQueryDto) {page, limit}', () => pipe.transform({ page: '1', limit: '20' }, { type: 'query', metatype: ListConversationsQueryDto }));
 
 console.log('-- request logging (pino-http, our options, to /dev/null)');
-const { buildPinoHttpOptions } = load('logging/pino-options.js');
+const buildPinoHttpOptions = dist.load('buildPinoHttpOptions');
 const { pinoHttp } = require('pino-http');
 for (const level of ['warn', 'info']) {
   settings.LOG_LEVEL = level;
@@ -98,10 +99,10 @@ for (const level of ['warn', 'info']) {
 }
 
 console.log('-- metrics');
-const { MetricsService } = load('metrics/metrics.service.js');
+const MetricsService = dist.load('MetricsService');
 const metrics = new MetricsService({ get: (k) => ({ PROCESS_ROLE: 'api', OPENAI_MODEL: 'm', OPENAI_EMBEDDING_MODEL: 'e' })[k] });
 bench('MetricsService.observeHttpRequest', () => metrics.observeHttpRequest('GET', '/api/v1/ai/conversations', 200, 0.01));
-const { httpMetricsMiddleware } = load('metrics/http-metrics.middleware.js');
+const httpMetricsMiddleware = dist.load('httpMetricsMiddleware');
 const mm = httpMetricsMiddleware(metrics);
 bench('httpMetricsMiddleware + finish', () => {
   const req = { method: 'GET', baseUrl: '', route: { path: '/api/v1/ai/conversations' } };
@@ -111,7 +112,7 @@ bench('httpMetricsMiddleware + finish', () => {
 });
 
 console.log('-- response body');
-const { mapConversation } = load('ai/conversations/conversation.mapper.js');
+const mapConversation = dist.load('mapConversation');
 const rows = Array.from({ length: 20 }, (_, i) => ({ id: `3f0e6a3e-8c1d-4f55-9a51-6c1c2d6f0a${10 + i}`, userId: '0b7e0f8e-0000-4000-8000-000000000000', title: `Conversation number ${i}`, messageCount: 100, totalTokens: 2500, createdAt: new Date(), updatedAt: new Date(), total: 1000 }));
 bench('map 20 rows + JSON.stringify the page (Date fields)', () => JSON.stringify({ data: rows.map(mapConversation), meta: { total: 1000, page: 1, limit: 20, totalPages: 50 } }));
 // The same bytes with the timestamps already ISO strings: JSON.stringify leaves its fast path for

@@ -1,17 +1,23 @@
-// Probe: CPU per chunk and per stream of an openai-SDK streaming client (this process) against the
-// fake, at several cadences — the wake-up cost of one chunk on this machine, without the service —
-// against leaner ways to read the same stream:
-// - SDK + eventsource-parser: the SDK makes the request (`.asResponse()`: auth, retries, timeout,
-//   non-2xx → APIError) and the body is read with one `for await` into a synchronous SSE parser —
-//   what OpenAiService.streamCompletion does since fix 7;
+// Probe: CPU per chunk and per stream of a streaming client (this process) against the fake, at
+// several cadences — the wake-up cost of one chunk on this machine, without the service — for the
+// ways to read the same stream:
+// - the openai SDK's Stream (four nested async generators, a line decoder, an abort race per read);
+// - the SDK for the request (`.asResponse()`: auth, retries, timeout, non-2xx → APIError) and the
+//   service's own reader for the body (readCompletionChunks from dist/: one `for await` into
+//   eventsource-parser) — what OpenAiService.streamCompletion does;
 // - fetch + SSE loop and node:http + SSE loop: no SDK at all (the floor).
+// Needs a build (dist/) and a fake upstream:
 //   node bench/fake-upstream.mjs --port 0    # prints its url
-//   node bench/tools/sdk-per-chunk.mjs <fakeOrigin> [streams] [cadences, e.g. 0,1,10] [rounds]
+//   node bench/probes/sdk-per-chunk.mjs <fakeOrigin> [streams] [cadences, e.g. 0,1,10] [rounds]
 // Each round runs every client at every cadence; the rounds alternate the clients' order (ABBA).
-import { createParser } from 'eventsource-parser';
-import { createDirectClient, streamDirectHttp, streamDirectSdk, streamDirectSse } from '../lib/clients.mjs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { answerText } from '../lib/answer.mjs';
+import { createDirectClient, streamDirectHttp, streamDirectSdk, streamDirectSse } from '../lib/clients.mjs';
+import { distExports } from '../lib/dist-exports.mjs';
 
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const readCompletionChunks = distExports(path.join(ROOT, process.env.BENCH_DIST ?? 'dist')).load('readCompletionChunks');
 const [origin, streamsArg = '10', cadencesArg = '0,1,10', roundsArg = '2'] = process.argv.slice(2);
 const client = createDirectClient(`${origin}/v1`);
 const setProfile = (p) => fetch(`${origin}/_bench/config`, { method: 'POST', body: JSON.stringify(p) });
@@ -22,34 +28,13 @@ const cpu = () => {
 
 const STREAM_PARAMS = { max_tokens: 4096, temperature: 0.7, stream: true, stream_options: { include_usage: true } };
 
-// The service's design (src/ai/llm/completion-chunks.ts, compacted): the SDK makes the request,
-// one for-await reads the body into a synchronous SSE parser, a generator yields chunk by chunk.
-async function* readChunks(response) {
-  const decoder = new TextDecoder();
-  let events = [];
-  let isDone = false;
-  const parser = createParser({
-    onEvent: (event) => {
-      if (event.data === '[DONE]') isDone = true;
-      else if (!isDone) events.push(event);
-    },
-  });
-  for await (const bytes of response.body) {
-    parser.feed(decoder.decode(bytes, { stream: true }));
-    const batch = events;
-    events = [];
-    for (const event of batch) yield JSON.parse(event.data);
-    if (isDone) return;
-  }
-}
-
 async function streamSdkParser({ model, message, expected }) {
   let text = '';
   try {
     const response = await client.chat.completions
       .create({ model, messages: [{ role: 'user', content: message }], ...STREAM_PARAMS })
       .asResponse();
-    for await (const chunk of readChunks(response)) {
+    for await (const chunk of readCompletionChunks(response, new AbortController().signal)) {
       const delta = chunk.choices[0]?.delta?.content;
       if (delta) text += delta;
     }
@@ -61,8 +46,8 @@ async function streamSdkParser({ model, message, expected }) {
 }
 
 const clients = {
-  'openai SDK            ': (args) => streamDirectSdk(client, args),
-  'SDK + eventsource-parser': streamSdkParser,
+  'openai SDK             ': (args) => streamDirectSdk(client, args),
+  'SDK + service reader   ': streamSdkParser,
   'fetch + SSE loop       ': (args) => streamDirectSse(`${origin}/v1`, args),
   'node:http + SSE loop   ': (args) => streamDirectHttp(`${origin}/v1`, args),
 };
