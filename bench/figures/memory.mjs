@@ -235,6 +235,10 @@ async function loadRound(ctx, instance, round, users) {
     }
   };
 
+  // The idle instance's database pool has closed its connections meanwhile (pg's 10 s idle timeout):
+  // refill it first, so that the round measures steady load, not reconnecting, whichever instance
+  // went before.
+  await Promise.all(Array.from({ length: 20 }, () => fetch(`${base}/api/v1/ai/conversations?page=1&limit=20`, { headers: auth(users.list) }).then((r) => r.arrayBuffer())));
   resetPeakRss(pid);
   const cpu0 = cpuMs(pid);
   const t0 = performance.now();
