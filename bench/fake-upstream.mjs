@@ -126,7 +126,9 @@ function chat(req, res, body) {
     }
     res.write(`${head}{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]${tail}`);
     if (withUsage) {
-      res.write(`data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":${CREATED},"model":${JSON.stringify(model)},"system_fingerprint":"fp_bench","choices":[],"usage":${usage}}\n\n`);
+      res.write(
+        `data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":${CREATED},"model":${JSON.stringify(model)},"system_fingerprint":"fp_bench","choices":[],"usage":${usage}}\n\n`,
+      );
     }
     res.end('data: [DONE]\n\n');
   };

@@ -101,8 +101,21 @@ async function main() {
 
     if (opts.serve) {
       // Ad-hoc probing: keep a seeded service + fake running until Ctrl-C (or the hard time limit).
-      const service = await startService(ctx, 'service', { port: await freePort(), fakeUrl: ctx.fake.url, nodeArgs: opts.serviceNodeArgs, env: { BENCH_EXIT_ON_SIGUSR2: '1' } });
-      const info = { base: service.base, pid: service.pid, fakeOrigin: ctx.fake.origin, fakePid: ctx.fake.pid, tokens: extra.map((u) => u.token), listToken: listUser.token, log: service.logFile };
+      const service = await startService(ctx, 'service', {
+        port: await freePort(),
+        fakeUrl: ctx.fake.url,
+        nodeArgs: opts.serviceNodeArgs,
+        env: { BENCH_EXIT_ON_SIGUSR2: '1' },
+      });
+      const info = {
+        base: service.base,
+        pid: service.pid,
+        fakeOrigin: ctx.fake.origin,
+        fakePid: ctx.fake.pid,
+        tokens: extra.map((u) => u.token),
+        listToken: listUser.token,
+        log: service.logFile,
+      };
       writeFileSync(path.join(os.tmpdir(), 'ai-bench-serve.json'), JSON.stringify(info, null, 2));
       log(`serving; details in ${path.join(os.tmpdir(), 'ai-bench-serve.json')}; Ctrl-C to stop`);
       await new Promise(() => undefined);
@@ -116,7 +129,10 @@ async function main() {
       log(`service ${service.base} (pid ${service.pid})`);
       if (opts.runs(1)) await figureOneClient(ctx, service, extra[0]);
       if (opts.runs(2)) {
-        const sockets = await connectSockets(service.base, socketUsers.map((u) => u.token));
+        const sockets = await connectSockets(
+          service.base,
+          socketUsers.map((u) => u.token),
+        );
         await figureConcurrent(ctx, service, sockets);
         for (const s of sockets) s.close();
       }
@@ -132,7 +148,10 @@ async function main() {
     meta.loadEnd = loadAvg();
     meta.otherLoad = [...otherLoad].join(', ');
     meta.durationSecs = elapsedSecs();
-    if (meta.otherLoad) ctx.results.notes.push(`Other processes were busy on the machine during the run (${meta.otherLoad}); the ABBA interleaving spreads that over both sides, but absolute figures are noisier.`);
+    if (meta.otherLoad)
+      ctx.results.notes.push(
+        `Other processes were busy on the machine during the run (${meta.otherLoad}); the ABBA interleaving spreads that over both sides, but absolute figures are noisier.`,
+      );
     const rows = buildRows(ctx.results);
     writeReport(opts, ctx.results, rows, meta);
     console.log('');

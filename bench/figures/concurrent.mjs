@@ -32,7 +32,9 @@ export async function figureConcurrent(ctx, service, sockets) {
         const run = await runConcurrent(ctx, side, { n, sockets, service, tagPrefix: `c${n}_${r}_${k}` });
         round[side].push(run);
         (side === 'A' ? runsA : runsB).push(run);
-        log(`fig 2 n=${n} round ${r + 1} ${side}: ${run.completed}/${n} ok, ${Math.round(run.chunksPerSec)} chunks/s, TTFT p50 ${percentile(run.ttfts, 50).toFixed(1)} p99 ${percentile(run.ttfts, 99).toFixed(1)} ms, CPU ${run.cpuMsPerStream.toFixed(2)} ms/stream${run.errors.length ? `, first error: ${run.errors[0]}` : ''}`);
+        log(
+          `fig 2 n=${n} round ${r + 1} ${side}: ${run.completed}/${n} ok, ${Math.round(run.chunksPerSec)} chunks/s, TTFT p50 ${percentile(run.ttfts, 50).toFixed(1)} p99 ${percentile(run.ttfts, 99).toFixed(1)} ms, CPU ${run.cpuMsPerStream.toFixed(2)} ms/stream${run.errors.length ? `, first error: ${run.errors[0]}` : ''}`,
+        );
         await sleep(n >= 1000 ? 1500 : 500);
       }
       const aT = round.A.flatMap((x) => x.ttfts);
@@ -96,7 +98,10 @@ export function concurrentDetails(F, opts) {
 | streams | direct TTFT p50 | added TTFT p50 / p99 | chunks/s direct → service | wall s direct / service | service CPU ms/stream | fake CPU ms/stream | peak RSS MB |
 |---|---|---|---|---|---|---|---|
 ${levels
-  .map((L) => `| ${L.n} | ${f1(L.directTtft50)} | ${f1(L.addedTtft50)} / ${f1(L.addedTtft99)} | ${Math.round(L.chunksPerSecA)} → ${Math.round(L.chunksPerSecB)} | ${f1(L.wallSecsA, 2)} / ${f1(L.wallSecsB, 2)} | ${f1(L.cpuMsPerStream, 2)} | ${f1(L.fakeCpuMsPerStream, 2)} | ${f1(L.peakRssMb)} |`)
+  .map(
+    (L) =>
+      `| ${L.n} | ${f1(L.directTtft50)} | ${f1(L.addedTtft50)} / ${f1(L.addedTtft99)} | ${Math.round(L.chunksPerSecA)} → ${Math.round(L.chunksPerSecB)} | ${f1(L.wallSecsA, 2)} / ${f1(L.wallSecsB, 2)} | ${f1(L.cpuMsPerStream, 2)} | ${f1(L.fakeCpuMsPerStream, 2)} | ${f1(L.peakRssMb)} |`,
+  )
   .join('\n')}
 ${firstErrors.length ? `\nFirst error seen: ${firstErrors.join('; ')}\n` : ''}`;
 }

@@ -21,7 +21,9 @@ export async function figureList(ctx, service, listUser) {
     const res = autocannon(url, listUser.token, sizes.listSecs);
     res.cpuMsPerReq = (cpuMs(service.pid) - cpu0) / Math.max(1, res.total);
     rounds.push(res);
-    log(`fig 4 round ${r + 1}: ${Math.round(res.rps)} req/s, p50 ${res.p50} ms, p99 ${res.p99} ms, non-2xx ${res.non2xx}, errors ${res.errors}, service CPU ${res.cpuMsPerReq.toFixed(3)} ms/req`);
+    log(
+      `fig 4 round ${r + 1}: ${Math.round(res.rps)} req/s, p50 ${res.p50} ms, p99 ${res.p99} ms, non-2xx ${res.non2xx}, errors ${res.errors}, service CPU ${res.cpuMsPerReq.toFixed(3)} ms/req`,
+    );
   }
   ctx.results.figures.list = {
     rps: medianOf(rounds, 'rps'),
@@ -37,9 +39,21 @@ export async function figureList(ctx, service, listUser) {
 export function listRows(F, add) {
   if (!F.list) return;
   const L = F.list;
-  add('4 GET /ai/conversations, c=50', 'throughput', `${Math.round(L.rps)} req/s`, '≥ 2,500 req/s', L.rps >= 2500 ? '✅' : `❌ (short by ${Math.round(2500 - L.rps)} req/s, ${f1((1 - L.rps / 2500) * 100)}%)`);
+  add(
+    '4 GET /ai/conversations, c=50',
+    'throughput',
+    `${Math.round(L.rps)} req/s`,
+    '≥ 2,500 req/s',
+    L.rps >= 2500 ? '✅' : `❌ (short by ${Math.round(2500 - L.rps)} req/s, ${f1((1 - L.rps / 2500) * 100)}%)`,
+  );
   add('4 GET /ai/conversations, c=50', 'latency p50 / p99', `${f1(L.p50)} / ${f1(L.p99)} ms`, 'p99 ≤ 40 ms', check(L.p99, '<=', 40) + missBy(L.p99, 40));
-  add('4 GET /ai/conversations, c=50', 'non-2xx / errors; service CPU per request', `${L.non2xx} / ${L.errors}; ${f1(L.cpuMsPerReq, 3)} ms`, '0', L.non2xx + L.errors === 0 ? '✅' : '❌');
+  add(
+    '4 GET /ai/conversations, c=50',
+    'non-2xx / errors; service CPU per request',
+    `${L.non2xx} / ${L.errors}; ${f1(L.cpuMsPerReq, 3)} ms`,
+    '0',
+    L.non2xx + L.errors === 0 ? '✅' : '❌',
+  );
 }
 
 export function listDetails(F) {

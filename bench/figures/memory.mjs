@@ -55,15 +55,32 @@ export async function figureIdle(ctx, users) {
       return sampleRss(service.pid);
     };
     const atRest = await fullGc();
-    log(`fig 6: RSS at rest ${atRestNoGc.toFixed(1)} MB 2 s after boot, ${atRestIdle.toFixed(1)} MB idle ${IDLE_SECS} s (no inspector), ${atRest.toFixed(1)} MB after a full GC; connecting ${sizes.idleSockets} sockets`);
+    log(
+      `fig 6: RSS at rest ${atRestNoGc.toFixed(1)} MB 2 s after boot, ${atRestIdle.toFixed(1)} MB idle ${IDLE_SECS} s (no inspector), ${atRest.toFixed(1)} MB after a full GC; connecting ${sizes.idleSockets} sockets`,
+    );
     const tc = performance.now();
-    const sockets = await connectSockets(service.base, users.slice(0, sizes.idleSockets).map((u) => u.token));
+    const sockets = await connectSockets(
+      service.base,
+      users.slice(0, sizes.idleSockets).map((u) => u.token),
+    );
     const connectSecs = (performance.now() - tc) / 1000;
     await sleep(3000);
     const withSocketsNoGc = await sampleRss(service.pid);
     const withSockets = await fullGc();
-    log(`fig 6: RSS with ${sockets.length} idle sockets ${withSocketsNoGc.toFixed(1)} MB, after a full GC ${withSockets.toFixed(1)} MB (+${(withSockets - atRest).toFixed(1)}), connected in ${connectSecs.toFixed(1)} s`);
-    ctx.results.figures.idle = { atRest, atRestIdle, atRestNoGc, idleSecs: IDLE_SECS, withSockets, withSocketsNoGc, added: withSockets - atRest, sockets: sockets.length, connectSecs };
+    log(
+      `fig 6: RSS with ${sockets.length} idle sockets ${withSocketsNoGc.toFixed(1)} MB, after a full GC ${withSockets.toFixed(1)} MB (+${(withSockets - atRest).toFixed(1)}), connected in ${connectSecs.toFixed(1)} s`,
+    );
+    ctx.results.figures.idle = {
+      atRest,
+      atRestIdle,
+      atRestNoGc,
+      idleSecs: IDLE_SECS,
+      withSockets,
+      withSocketsNoGc,
+      added: withSockets - atRest,
+      sockets: sockets.length,
+      connectSecs,
+    };
     for (const s of sockets) s.close();
   } finally {
     inspector?.close();
@@ -135,7 +152,19 @@ async function loadRound(ctx, instance, round, users) {
   const { base, pid } = instance.service;
   const auth = (user) => ({ authorization: `Bearer ${user.token}` });
   const tag = (kind, w, i) => `m${instance.key}${round}${kind}${w}_${i}`;
-  const out = { streamsEnded: 0, streamsStopped: 0, stopsTooLate: 0, streamsDropped: 0, rest: 0, lists: 0, completionJobs: 0, embeddingJobs: 0, errors: [], ttfts: [], restLatencies: [] };
+  const out = {
+    streamsEnded: 0,
+    streamsStopped: 0,
+    stopsTooLate: 0,
+    streamsDropped: 0,
+    rest: 0,
+    lists: 0,
+    completionJobs: 0,
+    embeddingJobs: 0,
+    errors: [],
+    ttfts: [],
+    restLatencies: [],
+  };
   const fail = (what, detail) => out.errors.push(`${what}: ${String(detail).slice(0, 300)}`);
 
   // Sockets: each worker connects, streams, and closes; its second stream is stopped with
@@ -238,7 +267,9 @@ async function loadRound(ctx, instance, round, users) {
   // The idle instance's database pool has closed its connections meanwhile (pg's 10 s idle timeout):
   // refill it first, so that the round measures steady load, not reconnecting, whichever instance
   // went before.
-  await Promise.all(Array.from({ length: 20 }, () => fetch(`${base}/api/v1/ai/conversations?page=1&limit=20`, { headers: auth(users.list) }).then((r) => r.arrayBuffer())));
+  await Promise.all(
+    Array.from({ length: 20 }, () => fetch(`${base}/api/v1/ai/conversations?page=1&limit=20`, { headers: auth(users.list) }).then((r) => r.arrayBuffer())),
+  );
   resetPeakRss(pid);
   const cpu0 = cpuMs(pid);
   const t0 = performance.now();
@@ -332,16 +363,37 @@ function flatness(s, key) {
 export function memoryRows(F, results, add) {
   if (F.idle) {
     const I = F.idle;
-    add('6 memory', 'RSS at rest (fresh process, after a full GC)', `${f1(I.atRest)} MB (${f1(I.atRestNoGc)} MB 2 s after boot)`, '≤ 150 MB', check(I.atRest, '<=', 150) + missBy(I.atRest, 150, 'MB'));
+    add(
+      '6 memory',
+      'RSS at rest (fresh process, after a full GC)',
+      `${f1(I.atRest)} MB (${f1(I.atRestNoGc)} MB 2 s after boot)`,
+      '≤ 150 MB',
+      check(I.atRest, '<=', 150) + missBy(I.atRest, 150, 'MB'),
+    );
     if (Number.isFinite(I.atRestIdle)) {
-      add('6 memory', `RSS at rest (fresh process, idle ${I.idleSecs} s, no inspector)`, `${f1(I.atRestIdle)} MB`, '≤ 150 MB', check(I.atRestIdle, '<=', 150) + missBy(I.atRestIdle, 150, 'MB'));
+      add(
+        '6 memory',
+        `RSS at rest (fresh process, idle ${I.idleSecs} s, no inspector)`,
+        `${f1(I.atRestIdle)} MB`,
+        '≤ 150 MB',
+        check(I.atRestIdle, '<=', 150) + missBy(I.atRestIdle, 150, 'MB'),
+      );
     }
-    add('6 memory', `RSS added by ${I.sockets} idle authenticated sockets (after a full GC)`, `${f1(I.added)} MB (${f1(I.withSockets)} MB total)`, '≤ 60 MB', check(I.added, '<=', 60) + missBy(I.added, 60, 'MB'));
+    add(
+      '6 memory',
+      `RSS added by ${I.sockets} idle authenticated sockets (after a full GC)`,
+      `${f1(I.added)} MB (${f1(I.withSockets)} MB total)`,
+      '≤ 60 MB',
+      check(I.added, '<=', 60) + missBy(I.added, 60, 'MB'),
+    );
   }
   if (F.sustained) {
     for (const s of F.sustained.series) {
       const name = `6 memory, sustained load${s.label === 'default' ? '' : `, ${s.label}`}`;
-      for (const [key, label] of [['heapUsed', 'V8 heap used'], ['rss', 'RSS']]) {
+      for (const [key, label] of [
+        ['heapUsed', 'V8 heap used'],
+        ['rss', 'RSS'],
+      ]) {
         const { r2, r6, lastRound, ratio } = flatness(s, key);
         const value = `${f1(r2)} → ${f1(r6)} MB (${pct(r6, r2)}); before load ${f1(s.rounds[0][key])} MB`;
         const status = lastRound === 6 && ratio <= FLAT ? '✅' : `❌${Number.isFinite(ratio) ? ` (over by ${f1(r6 - FLAT * r2)} MB)` : ' (no value)'}`;
@@ -366,7 +418,10 @@ export function memoryRows(F, results, add) {
 
 function seriesTable(s) {
   const rows = s.rounds.map((r) => {
-    const load = r.round === 0 ? '| before load | — | — | — | — |' : `| ${r.round} | ${f1(r.wallSecs)} | ${f1(r.cpuSecs, 2)} | ${f1(r.ttft50)} / ${f1(r.rest50)} | ${r.errors.length} |`;
+    const load =
+      r.round === 0
+        ? '| before load | — | — | — | — |'
+        : `| ${r.round} | ${f1(r.wallSecs)} | ${f1(r.cpuSecs, 2)} | ${f1(r.ttft50)} / ${f1(r.rest50)} | ${r.errors.length} |`;
     const peak = r.round === 0 ? '—' : f1(r.peakRss);
     return `${load} ${peak} | ${f1(r.rss)} | ${f1(r.heapUsed)} | ${f1(r.heapPhysical)} | ${f1(r.mainArena)} + ${f1(r.threadArenas)} (${r.threadArenaCount}) | ${f1(r.otherAnon)} | ${f1(r.fileBacked)} | ${r.handles} / ${r.resources} |`;
   });

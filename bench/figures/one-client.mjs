@@ -28,15 +28,36 @@ export async function figureOneClient(ctx, service, user) {
       if (!res.ok) errors.push(`${side}: ${res.error}`);
       else (side === 'A' ? A : B).push(res);
     }
-    const ttft = diffPercentiles(A.map((x) => x.ttft), B.map((x) => x.ttft), [50, 95, 99]);
-    const ttlt = diffPercentiles(A.map((x) => x.ttlt), B.map((x) => x.ttlt), [50, 95, 99]);
+    const ttft = diffPercentiles(
+      A.map((x) => x.ttft),
+      B.map((x) => x.ttft),
+      [50, 95, 99],
+    );
+    const ttlt = diffPercentiles(
+      A.map((x) => x.ttlt),
+      B.map((x) => x.ttlt),
+      [50, 95, 99],
+    );
     rounds.push({
-      ttft50: ttft.p50, ttft95: ttft.p95, ttft99: ttft.p99,
-      ttlt50: ttlt.p50, ttlt95: ttlt.p95, ttlt99: ttlt.p99,
-      directTtft50: percentile(A.map((x) => x.ttft), 50), directTtlt50: percentile(A.map((x) => x.ttlt), 50),
+      ttft50: ttft.p50,
+      ttft95: ttft.p95,
+      ttft99: ttft.p99,
+      ttlt50: ttlt.p50,
+      ttlt95: ttlt.p95,
+      ttlt99: ttlt.p99,
+      directTtft50: percentile(
+        A.map((x) => x.ttft),
+        50,
+      ),
+      directTtlt50: percentile(
+        A.map((x) => x.ttlt),
+        50,
+      ),
       n: Math.min(A.length, B.length),
     });
-    log(`fig 1 stream round ${r + 1}: added TTFT p50 ${ttft.p50.toFixed(2)} p95 ${ttft.p95.toFixed(2)} p99 ${ttft.p99.toFixed(2)} ms; added TTLT p50 ${ttlt.p50.toFixed(2)} p99 ${ttlt.p99.toFixed(2)} ms`);
+    log(
+      `fig 1 stream round ${r + 1}: added TTFT p50 ${ttft.p50.toFixed(2)} p95 ${ttft.p95.toFixed(2)} p99 ${ttft.p99.toFixed(2)} ms; added TTLT p50 ${ttlt.p50.toFixed(2)} p99 ${ttlt.p99.toFixed(2)} ms`,
+    );
   }
   socket.close();
   const stream = Object.fromEntries(Object.keys(rounds[0]).map((k) => [k, medianOf(rounds, k)]));
@@ -49,7 +70,11 @@ export async function figureOneClient(ctx, service, user) {
   let conversationId = null;
   const restSide = async (side, tag) => {
     if (side === 'A') {
-      const res = await postJson(`${fake.url}/chat/completions`, { model: opts.model, messages: [{ role: 'user', content: msg(tag) }], max_tokens: 4096, temperature: 0.7 }, { authorization: 'Bearer sk-bench-direct' });
+      const res = await postJson(
+        `${fake.url}/chat/completions`,
+        { model: opts.model, messages: [{ role: 'user', content: msg(tag) }], max_tokens: 4096, temperature: 0.7 },
+        { authorization: 'Bearer sk-bench-direct' },
+      );
       const ok = res.ok && res.body?.choices?.[0]?.message?.content === answerText(tag, chunks);
       return { ...res, ok };
     }

@@ -27,7 +27,10 @@ export async function profileService(ctx, users, listUser, restUsers) {
     try {
       if (load === 'streaming') {
         await setFakeProfile(fake, opts.stream);
-        const sockets = await connectSockets(service.base, users.slice(0, 200).map((u) => u.token));
+        const sockets = await connectSockets(
+          service.base,
+          users.slice(0, 200).map((u) => u.token),
+        );
         await runConcurrent(ctx, 'B', { n: 200, sockets, service, tagPrefix: 'pw' }); // warm-up, not in the window
         window = { fromUs: nowUs() };
         for (let r = 0; r < 4; r++) {
@@ -46,8 +49,12 @@ export async function profileService(ctx, users, listUser, restUsers) {
           await Promise.all(
             restUsers.map(async (user, w) => {
               for (let i = 0; performance.now() < deadline; i++) {
-                const res = await postJson(`${service.base}/api/v1/ai/chat`, { message: msg(`${tag}_${w}_${i}`), conversationId: conversations[w] }, { authorization: `Bearer ${user.token}` });
-                if (res.ok) (conversations[w] = res.body.conversationId), done++;
+                const res = await postJson(
+                  `${service.base}/api/v1/ai/chat`,
+                  { message: msg(`${tag}_${w}_${i}`), conversationId: conversations[w] },
+                  { authorization: `Bearer ${user.token}` },
+                );
+                if (res.ok) ((conversations[w] = res.body.conversationId), done++);
               }
             }),
           );

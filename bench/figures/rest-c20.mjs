@@ -17,7 +17,11 @@ export async function figureRestConcurrency(ctx, service, users) {
   const conversations = new Array(C).fill(null);
   const once = async (side, w, tag) => {
     if (side === 'A') {
-      const res = await postJson(`${fake.url}/chat/completions`, { model: opts.model, messages: [{ role: 'user', content: msg(tag) }], max_tokens: 4096, temperature: 0.7 }, { authorization: 'Bearer sk-bench-direct' });
+      const res = await postJson(
+        `${fake.url}/chat/completions`,
+        { model: opts.model, messages: [{ role: 'user', content: msg(tag) }], max_tokens: 4096, temperature: 0.7 },
+        { authorization: 'Bearer sk-bench-direct' },
+      );
       return { ...res, ok: res.ok && res.body?.choices?.[0]?.message?.content === answerText(tag, opts.stream.chunks) };
     }
     const res = await postJson(`${service.base}/api/v1/ai/chat`, { message: msg(tag), conversationId: conversations[w] }, { authorization: `Bearer ${users[w].token}` });
@@ -43,7 +47,15 @@ export async function figureRestConcurrency(ctx, service, users) {
       }),
     );
     const secsTaken = (lastEnd - start) / 1000;
-    return { side, rps: latencies.length / secsTaken, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors, count: latencies.length, cpuMsPerReq: (cpuMs(pid) - cpu0) / Math.max(1, latencies.length + errors.length) };
+    return {
+      side,
+      rps: latencies.length / secsTaken,
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      errors,
+      count: latencies.length,
+      cpuMsPerReq: (cpuMs(pid) - cpu0) / Math.max(1, latencies.length + errors.length),
+    };
   };
   await run('B', 1.5, 'w3b');
   await run('A', 1, 'w3a');
@@ -82,7 +94,19 @@ export async function figureRestConcurrency(ctx, service, users) {
 export function restConcurrencyRows(F, add) {
   if (!F.rest20) return;
   const R = F.rest20;
-  add('3 POST /ai/chat, c=20', 'throughput via service vs direct', `${f1(R.rpsB)} vs ${f1(R.rpsA)} req/s (${f1(R.ratio, 3)}x)`, '≥ 0.95x', R.ratio >= 0.95 ? '✅' : `❌ (short by ${f1(0.95 - R.ratio, 3)})`);
+  add(
+    '3 POST /ai/chat, c=20',
+    'throughput via service vs direct',
+    `${f1(R.rpsB)} vs ${f1(R.rpsA)} req/s (${f1(R.ratio, 3)}x)`,
+    '≥ 0.95x',
+    R.ratio >= 0.95 ? '✅' : `❌ (short by ${f1(0.95 - R.ratio, 3)})`,
+  );
   add('3 POST /ai/chat, c=20', 'added latency p50 / p99', `${f1(R.added50, 2)} / ${f1(R.added99, 2)} ms`, '—', '');
-  add('3 POST /ai/chat, c=20', 'errors (service / direct); service CPU per request', `${R.errorsB} / ${R.errorsA}; ${f1(R.cpuMsPerReq, 2)} ms`, '0', R.errorsB === 0 ? '✅' : '❌');
+  add(
+    '3 POST /ai/chat, c=20',
+    'errors (service / direct); service CPU per request',
+    `${R.errorsB} / ${R.errorsA}; ${f1(R.cpuMsPerReq, 2)} ms`,
+    '0',
+    R.errorsB === 0 ? '✅' : '❌',
+  );
 }

@@ -69,7 +69,11 @@ export async function figureStatements(ctx, user) {
     out.restTurn = restNext;
     if (!first.ok || !second.ok) throw new Error(`fig 5: REST turn failed: ${JSON.stringify(second.body ?? first.body)}`);
     for (const [k, v] of Object.entries(out)) {
-      log(`fig 5 ${k}: ${v.statements} statements (${Object.entries(v.byCommand).map(([c, n]) => `${c} ${n}`).join(', ')}), ${v.rowsExact} rows written (tags: ${v.rowsWritten}), ${v.writeTransactions} write transactions`);
+      log(
+        `fig 5 ${k}: ${v.statements} statements (${Object.entries(v.byCommand)
+          .map(([c, n]) => `${c} ${n}`)
+          .join(', ')}), ${v.rowsExact} rows written (tags: ${v.rowsWritten}), ${v.writeTransactions} write transactions`,
+      );
     }
   } finally {
     await statsClient.end().catch(() => undefined);
@@ -84,10 +88,15 @@ export function statementRows(F, add) {
   if (!S) return;
   const w = (x) => `${x.statements} statements, ${x.rowsExact} rows written, ${x.writeTransactions} write tx`;
   const within = (x) => {
-    const over = [x.rowsExact > 5 ? `${x.rowsExact - 5} row(s) over` : '', x.writeTransactions > 2 ? `${x.writeTransactions - 2} transaction(s) over` : ''].filter(Boolean);
+    const over = [x.rowsExact > 5 ? `${x.rowsExact - 5} row(s) over` : '', x.writeTransactions > 2 ? `${x.writeTransactions - 2} transaction(s) over` : ''].filter(
+      Boolean,
+    );
     return over.length ? `❌ (${over.join(', ')})` : '✅';
   };
-  const constant = S.stream10.rowsExact === S.stream1000.rowsExact && S.stream10.statements === S.stream1000.statements && S.stream10.writeTransactions === S.stream1000.writeTransactions;
+  const constant =
+    S.stream10.rowsExact === S.stream1000.rowsExact &&
+    S.stream10.statements === S.stream1000.statements &&
+    S.stream10.writeTransactions === S.stream1000.writeTransactions;
   add('5 DB per streamed answer (100 chunks)', 'statements / rows / transactions', w(S.stream100), '≤ 5 rows, ≤ 2 tx', within(S.stream100));
   add('5 DB per streamed answer', '10 vs 1,000 chunks', `${w(S.stream10)} vs ${w(S.stream1000)}`, 'constant', constant ? '✅' : '❌');
   add('5 DB per streamed answer, new conversation', 'statements / rows / transactions', w(S.streamNewConversation), '≤ 5 rows, ≤ 2 tx', within(S.streamNewConversation));

@@ -19,7 +19,10 @@ function newestMtime(dir) {
 export function buildIfStale({ dist, noBuild }) {
   if (dist !== 'dist') return `not built: --dist ${dist}`;
   const built = existsSync('dist/main.js') ? statSync('dist/main.js').mtimeMs : 0;
-  const sources = Math.max(newestMtime('src'), ...['prisma/schema.prisma', 'tsconfig.json', 'nest-cli.json', 'package.json'].filter(existsSync).map((f) => statSync(f).mtimeMs));
+  const sources = Math.max(
+    newestMtime('src'),
+    ...['prisma/schema.prisma', 'tsconfig.json', 'nest-cli.json', 'package.json'].filter(existsSync).map((f) => statSync(f).mtimeMs),
+  );
   if (noBuild) {
     if (!built) throw new Error('--no-build but dist/main.js is missing');
     return built >= sources ? 'up to date' : 'stale, kept (--no-build)';

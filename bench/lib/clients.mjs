@@ -67,8 +67,8 @@ export function streamViaSocket(socket, { message, expected, timeoutMs = 60_000,
   const expectEnd = stopAfterChunks ? 'chat:stopped' : disconnectAfterChunks ? 'disconnect' : 'chat:end';
   return new Promise((resolve) => {
     const s = { t0: 0, ttft: NaN, lastAt: NaN, endAt: NaN, chunks: 0, text: '', done: false, endEvent: null, endData: null, actAt: 0, act: null };
-    if (stopAfterChunks) (s.actAt = stopAfterChunks), (s.act = () => socket.emit('chat:stop'));
-    else if (disconnectAfterChunks) (s.actAt = disconnectAfterChunks), (s.act = () => socket.disconnect());
+    if (stopAfterChunks) ((s.actAt = stopAfterChunks), (s.act = () => socket.emit('chat:stop')));
+    else if (disconnectAfterChunks) ((s.actAt = disconnectAfterChunks), (s.act = () => socket.disconnect()));
     s.resolve = () => {
       socket.bench.state = null;
       const textOk = expected === undefined || (expectEnd === 'chat:end' ? s.text === expected : expected.startsWith(s.text));
@@ -197,34 +197,42 @@ export function streamDirectHttp(baseURL, { model, message, expected }) {
   const fail = (error) => ({ ok: false, error: String(error?.message ?? error), ttft, ttlt: NaN, total: NaN, chunks, startedAt: t0, endedAt: performance.now() });
   return new Promise((resolve) => {
     const body = JSON.stringify({ model, messages: [{ role: 'user', content: message }], ...STREAM_PARAMS });
-    const req = http.request(`${baseURL}/chat/completions`, { method: 'POST', agent: keepAlive, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: 'Bearer sk-bench-direct' } }, (res) => {
-      if (res.statusCode !== 200) return res.resume(), resolve(fail(`HTTP ${res.statusCode}`));
-      res.setEncoding('utf8');
-      let pending = '';
-      res.on('data', (part) => {
-        pending += part;
-        let cut;
-        while ((cut = pending.indexOf('\n\n')) >= 0) {
-          const event = pending.slice(0, cut);
-          pending = pending.slice(cut + 2);
-          if (!event.startsWith('data: ') || event === 'data: [DONE]') continue;
-          const delta = JSON.parse(event.slice(6)).choices[0]?.delta?.content;
-          if (delta) {
-            const now = performance.now();
-            if (chunks === 0) ttft = now - t0;
-            lastAt = now;
-            chunks++;
-            text += delta;
+    const req = http.request(
+      `${baseURL}/chat/completions`,
+      {
+        method: 'POST',
+        agent: keepAlive,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: 'Bearer sk-bench-direct' },
+      },
+      (res) => {
+        if (res.statusCode !== 200) return (res.resume(), resolve(fail(`HTTP ${res.statusCode}`)));
+        res.setEncoding('utf8');
+        let pending = '';
+        res.on('data', (part) => {
+          pending += part;
+          let cut;
+          while ((cut = pending.indexOf('\n\n')) >= 0) {
+            const event = pending.slice(0, cut);
+            pending = pending.slice(cut + 2);
+            if (!event.startsWith('data: ') || event === 'data: [DONE]') continue;
+            const delta = JSON.parse(event.slice(6)).choices[0]?.delta?.content;
+            if (delta) {
+              const now = performance.now();
+              if (chunks === 0) ttft = now - t0;
+              lastAt = now;
+              chunks++;
+              text += delta;
+            }
           }
-        }
-      });
-      res.on('end', () => {
-        const endAt = performance.now();
-        const ok = expected === undefined || text === expected;
-        resolve({ ok, error: ok ? null : 'text mismatch', ttft, ttlt: lastAt - t0, total: endAt - t0, chunks, startedAt: t0, endedAt: endAt });
-      });
-      res.on('error', (e) => resolve(fail(e)));
-    });
+        });
+        res.on('end', () => {
+          const endAt = performance.now();
+          const ok = expected === undefined || text === expected;
+          resolve({ ok, error: ok ? null : 'text mismatch', ttft, ttlt: lastAt - t0, total: endAt - t0, chunks, startedAt: t0, endedAt: endAt });
+        });
+        res.on('error', (e) => resolve(fail(e)));
+      },
+    );
     req.on('error', (e) => resolve(fail(e)));
     req.end(body);
   });

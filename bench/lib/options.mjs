@@ -14,14 +14,46 @@ export function parseOptions(argv = process.argv.slice(2)) {
     return argv[i].includes('=') ? argv[i].slice(argv[i].indexOf('=') + 1) : argv[i + 1];
   };
   const quick = flag('quick');
-  const only = opt('only', '') ? new Set(String(opt('only')).split(',').map((s) => s.trim())) : null;
+  const only = opt('only', '')
+    ? new Set(
+        String(opt('only'))
+          .split(',')
+          .map((s) => s.trim()),
+      )
+    : null;
   const direct = opt('direct', 'sdk'); // sdk | sse
   if (!['sdk', 'sse'].includes(direct)) throw new Error('--direct must be sdk or sse');
   const mallocArenaMax = Number(opt('malloc-arena-max', 2));
   if (!Number.isInteger(mallocArenaMax) || mallocArenaMax < 0) throw new Error('--malloc-arena-max must be a whole number (0: no second series)');
   const sizes = quick
-    ? { oneRounds: 2, onePerRound: 25, restRounds: 2, restPerRound: 40, levels: [50, 200, 1000], concRounds: 1, c20Rounds: 1, c20Secs: 3, listWarm: 1, listRounds: 2, listSecs: 4, idleSockets: 1000 }
-    : { oneRounds: 3, onePerRound: 80, restRounds: 3, restPerRound: 100, levels: [50, 200, 1000], concRounds: 2, c20Rounds: 2, c20Secs: 5, listWarm: 3, listRounds: 3, listSecs: 10, idleSockets: 1000 };
+    ? {
+        oneRounds: 2,
+        onePerRound: 25,
+        restRounds: 2,
+        restPerRound: 40,
+        levels: [50, 200, 1000],
+        concRounds: 1,
+        c20Rounds: 1,
+        c20Secs: 3,
+        listWarm: 1,
+        listRounds: 2,
+        listSecs: 4,
+        idleSockets: 1000,
+      }
+    : {
+        oneRounds: 3,
+        onePerRound: 80,
+        restRounds: 3,
+        restPerRound: 100,
+        levels: [50, 200, 1000],
+        concRounds: 2,
+        c20Rounds: 2,
+        c20Secs: 5,
+        listWarm: 3,
+        listRounds: 3,
+        listSecs: 10,
+        idleSockets: 1000,
+      };
   // Figure 6's sustained load: six rounds of a fixed mix, each ~10 s on 2 cores (about half in a
   // quick run). A stream worker needs 3 streams: one to the end, one stopped, one dropped.
   const scale = quick ? 0.5 : 1;

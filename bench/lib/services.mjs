@@ -11,7 +11,19 @@ const PRELOAD = path.join(BENCH, 'lib', 'child-preload.cjs');
 export async function startFake({ stream, chatDelayMs }) {
   const child = spawn(
     process.execPath,
-    ['-r', PRELOAD, path.join(BENCH, 'fake-upstream.mjs'), '--ttft-ms', stream.ttftMs, '--chunks', stream.chunks, '--cadence-ms', stream.cadenceMs, '--chat-delay-ms', chatDelayMs].map(String),
+    [
+      '-r',
+      PRELOAD,
+      path.join(BENCH, 'fake-upstream.mjs'),
+      '--ttft-ms',
+      stream.ttftMs,
+      '--chunks',
+      stream.chunks,
+      '--cadence-ms',
+      stream.cadenceMs,
+      '--chat-delay-ms',
+      chatDelayMs,
+    ].map(String),
     { stdio: ['ignore', 'pipe', 'inherit'], env: { PATH: process.env.PATH } },
   );
   track(child);

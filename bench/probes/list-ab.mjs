@@ -40,9 +40,20 @@ for (const [i, spec] of specs.entries()) {
   const child = spawn(process.execPath, ['-r', path.join(ROOT, 'bench/lib/child-preload.cjs'), path.join(path.resolve(ROOT, dist), 'main')], {
     cwd: ROOT,
     env: {
-      PATH: process.env.PATH, NODE_ENV: 'production', PORT: String(port), DATABASE_URL, REDIS_URL: `redis://127.0.0.1:6379/${redisIndex}`,
-      REDIS_PREFIX: `ai-list-ab-${i}`, JWT_SECRET: SECRET, JWT_EXPIRES_IN: '3h', LOG_LEVEL: 'warn', LOG_PRETTY: 'false',
-      OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1', OPENAI_MODEL: 'gpt-4o-mini', AI_RATE_LIMIT: '1000000000',
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      PORT: String(port),
+      DATABASE_URL,
+      REDIS_URL: `redis://127.0.0.1:6379/${redisIndex}`,
+      REDIS_PREFIX: `ai-list-ab-${i}`,
+      JWT_SECRET: SECRET,
+      JWT_EXPIRES_IN: '3h',
+      LOG_LEVEL: 'warn',
+      LOG_PRETTY: 'false',
+      OPENAI_API_KEY: 'sk-bench',
+      OPENAI_BASE_URL: 'http://127.0.0.1:9/v1',
+      OPENAI_MODEL: 'gpt-4o-mini',
+      AI_RATE_LIMIT: '1000000000',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -59,7 +70,9 @@ for (const s of services) {
 const bin = path.join(ROOT, 'node_modules/autocannon/autocannon.js');
 async function load(s, extra) {
   const cpu0 = cpuMs(s.child.pid);
-  const { stdout } = await promisify(execFile)(process.execPath, [bin, '-c', '50', '-d', String(secs), '-j', '-H', `Authorization=Bearer ${token}`, ...extra, s.url], { maxBuffer: 1 << 26 });
+  const { stdout } = await promisify(execFile)(process.execPath, [bin, '-c', '50', '-d', String(secs), '-j', '-H', `Authorization=Bearer ${token}`, ...extra, s.url], {
+    maxBuffer: 1 << 26,
+  });
   const r = JSON.parse(stdout);
   if (r.non2xx || r.errors) throw new Error(`${s.name}: ${r.non2xx} non-2xx, ${r.errors} errors`);
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, cpu: (cpuMs(s.child.pid) - cpu0) / r.requests.total };
@@ -72,13 +85,17 @@ for (let r = 0; r < Number(rounds); r++) {
     const open = await load(s, []);
     const fixed = await load(s, ['-R', '300']);
     s.runs.push({ open, fixed });
-    console.log(`round ${r + 1} ${s.name.padEnd(10)} c=50: ${open.rps.toFixed(0)} req/s, p50 ${open.p50} ms, p99 ${open.p99} ms, CPU ${open.cpu.toFixed(3)} ms/req | 300 req/s: CPU ${fixed.cpu.toFixed(3)} ms/req`);
+    console.log(
+      `round ${r + 1} ${s.name.padEnd(10)} c=50: ${open.rps.toFixed(0)} req/s, p50 ${open.p50} ms, p99 ${open.p99} ms, CPU ${open.cpu.toFixed(3)} ms/req | 300 req/s: CPU ${fixed.cpu.toFixed(3)} ms/req`,
+    );
   }
 }
 console.log('-- medians');
 for (const s of services) {
   const m = (f) => median(s.runs.map(f));
-  console.log(`${s.name.padEnd(10)} c=50: ${m((x) => x.open.rps).toFixed(0)} req/s, p50 ${m((x) => x.open.p50)} ms, p99 ${m((x) => x.open.p99)} ms, CPU ${m((x) => x.open.cpu).toFixed(3)} ms/req | 300 req/s: CPU ${m((x) => x.fixed.cpu).toFixed(3)} ms/req`);
+  console.log(
+    `${s.name.padEnd(10)} c=50: ${m((x) => x.open.rps).toFixed(0)} req/s, p50 ${m((x) => x.open.p50)} ms, p99 ${m((x) => x.open.p99)} ms, CPU ${m((x) => x.open.cpu).toFixed(3)} ms/req | 300 req/s: CPU ${m((x) => x.fixed.cpu).toFixed(3)} ms/req`,
+  );
 }
 for (const s of services) s.child.kill();
 await releaseRedisDb('redis://127.0.0.1:6379', redisIndex, owner);

@@ -22,7 +22,15 @@ const measure = async (chunks) => {
     ttft += r.ttft;
   }
   const s1 = cpuSplitMs(Number(pid));
-  return { chunks, ok, userPerStream: (s1.user - s0.user) / streams, sysPerStream: (s1.system - s0.system) / streams, cpuPerStream: (cpuMs(Number(pid)) - c0) / streams, ttft: ttft / streams, wall: (performance.now() - t0) / streams };
+  return {
+    chunks,
+    ok,
+    userPerStream: (s1.user - s0.user) / streams,
+    sysPerStream: (s1.system - s0.system) / streams,
+    cpuPerStream: (cpuMs(Number(pid)) - c0) / streams,
+    ttft: ttft / streams,
+    wall: (performance.now() - t0) / streams,
+  };
 };
 const small = await measure(2);
 const big = await measure(400);

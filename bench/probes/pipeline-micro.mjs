@@ -43,7 +43,15 @@ async function benchAsync(label, fn, n = 20000) {
 
 const ConversationsController = dist.load('ConversationsController');
 const handler = ConversationsController.prototype.list;
-const fakeReq = () => ({ headers: { authorization: `Bearer ${token}`, host: '127.0.0.1' }, method: 'GET', url: '/api/v1/ai/conversations?page=1&limit=20', originalUrl: '/api/v1/ai/conversations?page=1&limit=20', query: { page: '1', limit: '20' }, socket: { remoteAddress: '127.0.0.1', remotePort: 5000 }, readableAborted: false });
+const fakeReq = () => ({
+  headers: { authorization: `Bearer ${token}`, host: '127.0.0.1' },
+  method: 'GET',
+  url: '/api/v1/ai/conversations?page=1&limit=20',
+  originalUrl: '/api/v1/ai/conversations?page=1&limit=20',
+  query: { page: '1', limit: '20' },
+  socket: { remoteAddress: '127.0.0.1', remotePort: 5000 },
+  readableAborted: false,
+});
 function fakeRes() {
   const res = new EventEmitter();
   const headers = {};
@@ -74,14 +82,20 @@ bench('JwtService.verify (jsonwebtoken, KeyObject) + header parse', () => {
 
 console.log('-- rate limit guard (route without a bucket)');
 const RateLimitGuard = dist.load('RateLimitGuard');
-const rl = new RateLimitGuard(new Reflector(), { consume: () => { throw new Error('no bucket expected'); } });
+const rl = new RateLimitGuard(new Reflector(), {
+  consume: () => {
+    throw new Error('no bucket expected');
+  },
+});
 await benchAsync('RateLimitGuard.canActivate', () => rl.canActivate(httpContext(fakeReq(), fakeRes())));
 
 console.log('-- query validation');
 const createValidationPipe = dist.load('createValidationPipe');
 const ListConversationsQueryDto = dist.load('ListConversationsQueryDto');
 const pipe = createValidationPipe();
-await benchAsync('ValidationPipe(ListConversationsQueryDto) {page, limit}', () => pipe.transform({ page: '1', limit: '20' }, { type: 'query', metatype: ListConversationsQueryDto }));
+await benchAsync('ValidationPipe(ListConversationsQueryDto) {page, limit}', () =>
+  pipe.transform({ page: '1', limit: '20' }, { type: 'query', metatype: ListConversationsQueryDto }),
+);
 
 console.log('-- request logging (pino-http, our options, to /dev/null)');
 const buildPinoHttpOptions = dist.load('buildPinoHttpOptions');
@@ -113,8 +127,19 @@ bench('httpMetricsMiddleware + finish', () => {
 
 console.log('-- response body');
 const mapConversation = dist.load('mapConversation');
-const rows = Array.from({ length: 20 }, (_, i) => ({ id: `3f0e6a3e-8c1d-4f55-9a51-6c1c2d6f0a${10 + i}`, userId: '0b7e0f8e-0000-4000-8000-000000000000', title: `Conversation number ${i}`, messageCount: 100, totalTokens: 2500, createdAt: new Date(), updatedAt: new Date(), total: 1000 }));
-bench('map 20 rows + JSON.stringify the page (Date fields)', () => JSON.stringify({ data: rows.map(mapConversation), meta: { total: 1000, page: 1, limit: 20, totalPages: 50 } }));
+const rows = Array.from({ length: 20 }, (_, i) => ({
+  id: `3f0e6a3e-8c1d-4f55-9a51-6c1c2d6f0a${10 + i}`,
+  userId: '0b7e0f8e-0000-4000-8000-000000000000',
+  title: `Conversation number ${i}`,
+  messageCount: 100,
+  totalTokens: 2500,
+  createdAt: new Date(),
+  updatedAt: new Date(),
+  total: 1000,
+}));
+bench('map 20 rows + JSON.stringify the page (Date fields)', () =>
+  JSON.stringify({ data: rows.map(mapConversation), meta: { total: 1000, page: 1, limit: 20, totalPages: 50 } }),
+);
 // The same bytes with the timestamps already ISO strings: JSON.stringify leaves its fast path for
 // every object with a toJSON (each Date), which costs more than the 40 toISOString calls.
 const isoRows = rows.map((r) => ({ ...mapConversation(r), createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString() }));

@@ -79,6 +79,11 @@ if (patterns.length === 0) {
         }
       }
     }
-    console.log(`${pct(us)}  /${p}/  (${hits.slice(0, 3).map(([k]) => k).join(' | ')})`);
+    console.log(
+      `${pct(us)}  /${p}/  (${hits
+        .slice(0, 3)
+        .map(([k]) => k)
+        .join(' | ')})`,
+    );
   }
 }

@@ -25,9 +25,19 @@ const port = 20000 + (process.pid % 20000);
 const app = spawn(process.execPath, [path.join(DIST, 'main')], {
   cwd: ROOT,
   env: {
-    PATH: process.env.PATH, NODE_ENV: 'production', PORT: String(port), DATABASE_URL, REDIS_URL: `redis://127.0.0.1:6379/${redisIndex}`,
-    REDIS_PREFIX: 'ai-log-lines', JWT_SECRET: SECRET, LOG_LEVEL: 'info', LOG_PRETTY: 'false', OPENAI_API_KEY: 'sk-log-lines',
-    OPENAI_BASE_URL: fakeUrl, OPENAI_MODEL: 'gpt-4o-mini', OPENAI_MAX_RETRIES: '0',
+    PATH: process.env.PATH,
+    NODE_ENV: 'production',
+    PORT: String(port),
+    DATABASE_URL,
+    REDIS_URL: `redis://127.0.0.1:6379/${redisIndex}`,
+    REDIS_PREFIX: 'ai-log-lines',
+    JWT_SECRET: SECRET,
+    LOG_LEVEL: 'info',
+    LOG_PRETTY: 'false',
+    OPENAI_API_KEY: 'sk-log-lines',
+    OPENAI_BASE_URL: fakeUrl,
+    OPENAI_MODEL: 'gpt-4o-mini',
+    OPENAI_MAX_RETRIES: '0',
   },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
@@ -36,7 +46,13 @@ app.stdout.on('data', (d) => (out += d));
 const base = `http://127.0.0.1:${port}`;
 for (let i = 0; ; i++) {
   if (i > 300) throw new Error('service did not start');
-  if (await fetch(`${base}/api/v1/health`).then((r) => r.ok, () => false)) break;
+  if (
+    await fetch(`${base}/api/v1/health`).then(
+      (r) => r.ok,
+      () => false,
+    )
+  )
+    break;
   await new Promise((r) => setTimeout(r, 100));
 }
 const pg = (await import('pg')).default;
@@ -69,7 +85,10 @@ fake.kill();
 await releaseRedisDb('redis://127.0.0.1:6379', redisIndex, owner);
 
 const VOLATILE = new Set(['time', 'pid', 'hostname', 'responseTime', 'latencyMs']);
-for (const line of out.slice(mark).split('\n').filter((l) => l.startsWith('{'))) {
+for (const line of out
+  .slice(mark)
+  .split('\n')
+  .filter((l) => l.startsWith('{'))) {
   // Key order and duplicates matter (they are what a log shipper sees), so rewrite the text.
   let text = line;
   for (const key of VOLATILE) text = text.replace(new RegExp(`"${key}":("[^"]*"|[0-9.]+)`, 'g'), `"${key}":"<${key}>"`);

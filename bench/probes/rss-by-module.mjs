@@ -77,7 +77,12 @@ async function measure(spec) {
       // Background compilation (TurboFan for hot JS and WebAssembly) goes on after the load returns.
       await sleep(3000);
       const after = await settle();
-      return { rss: after.rss - before.rss, heap: after.heap - before.heap, arenas: after.smaps.mainArena + after.smaps.threadArenas - before.smaps.mainArena - before.smaps.threadArenas, base: before.rss };
+      return {
+        rss: after.rss - before.rss,
+        heap: after.heap - before.heap,
+        arenas: after.smaps.mainArena + after.smaps.threadArenas - before.smaps.mainArena - before.smaps.threadArenas,
+        base: before.rss,
+      };
     } finally {
       inspector.close();
     }

@@ -31,9 +31,7 @@ const STREAM_PARAMS = { max_tokens: 4096, temperature: 0.7, stream: true, stream
 async function streamSdkParser({ model, message, expected }) {
   let text = '';
   try {
-    const response = await client.chat.completions
-      .create({ model, messages: [{ role: 'user', content: message }], ...STREAM_PARAMS })
-      .asResponse();
+    const response = await client.chat.completions.create({ model, messages: [{ role: 'user', content: message }], ...STREAM_PARAMS }).asResponse();
     for await (const chunk of readCompletionChunks(response, new AbortController().signal)) {
       const delta = chunk.choices[0]?.delta?.content;
       if (delta) text += delta;

@@ -24,14 +24,41 @@ const turns = Number(process.argv[2] ?? 200);
 const owner = `phases-${process.pid}`;
 const redisIndex = await claimRedisDb('redis://127.0.0.1:6379', 13, owner);
 
-const fake = spawn(process.execPath, ['-r', path.join(ROOT, 'bench/lib/child-preload.cjs'), path.join(ROOT, 'bench/fake-upstream.mjs'), '--ttft-ms', '1', '--chunks', process.env.PHASES_CHUNKS ?? '2', '--cadence-ms', '0', '--chat-delay-ms', process.env.PHASES_CHAT_DELAY_MS ?? '1'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const fake = spawn(
+  process.execPath,
+  [
+    '-r',
+    path.join(ROOT, 'bench/lib/child-preload.cjs'),
+    path.join(ROOT, 'bench/fake-upstream.mjs'),
+    '--ttft-ms',
+    '1',
+    '--chunks',
+    process.env.PHASES_CHUNKS ?? '2',
+    '--cadence-ms',
+    '0',
+    '--chat-delay-ms',
+    process.env.PHASES_CHAT_DELAY_MS ?? '1',
+  ],
+  { stdio: ['ignore', 'pipe', 'inherit'] },
+);
 const fakeUrl = await new Promise((resolve) => fake.stdout.once('data', (d) => resolve(JSON.parse(String(d).split('\n')[0]).url)));
 
 const secret = 'bench-jwt-secret-0123456789abcdef';
 const env = dist.load('validateEnv')({
-  NODE_ENV: 'production', PORT: '0', DATABASE_URL, REDIS_URL: `redis://127.0.0.1:6379/${redisIndex}`, REDIS_PREFIX: 'ai-phases',
-  JWT_SECRET: secret, LOG_LEVEL: 'warn', LOG_PRETTY: 'false', OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: fakeUrl, OPENAI_MODEL: 'gpt-4o-mini',
-  OPENAI_MAX_RETRIES: '0', AI_RATE_LIMIT: '1000000000', USER_TOKEN_LIMIT: '2000000000',
+  NODE_ENV: 'production',
+  PORT: '0',
+  DATABASE_URL,
+  REDIS_URL: `redis://127.0.0.1:6379/${redisIndex}`,
+  REDIS_PREFIX: 'ai-phases',
+  JWT_SECRET: secret,
+  LOG_LEVEL: 'warn',
+  LOG_PRETTY: 'false',
+  OPENAI_API_KEY: 'sk-bench',
+  OPENAI_BASE_URL: fakeUrl,
+  OPENAI_MODEL: 'gpt-4o-mini',
+  OPENAI_MAX_RETRIES: '0',
+  AI_RATE_LIMIT: '1000000000',
+  USER_TOKEN_LIMIT: '2000000000',
 });
 const createApp = dist.load('createApp');
 const app = await createApp(env);
@@ -87,7 +114,7 @@ OpenAiService.prototype.streamCompletion = async function* (...args) {
   const t = performance.now();
   let first = true;
   for await (const event of originalStream.apply(this, args)) {
-    if (first) record('4 upstream request → first delta (SDK + fake)', performance.now() - t), (first = false);
+    if (first) (record('4 upstream request → first delta (SDK + fake)', performance.now() - t), (first = false));
     yield event;
   }
 };
@@ -106,7 +133,11 @@ for (let i = 0; i < turns + 20; i++) {
   const tag = `p${i}`;
   const t = performance.now();
   if (mode === 'rest') {
-    const res = await fetch(`${base}/api/v1/ai/chat`, { method: 'POST', headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ message: `[${tag}] hi`, conversationId }) });
+    const res = await fetch(`${base}/api/v1/ai/chat`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ message: `[${tag}] hi`, conversationId }),
+    });
     if (res.status !== 201) throw new Error(`status ${res.status}: ${await res.text()}`);
     ({ conversationId } = await res.json());
     if (i >= 20) ttfts.push(performance.now() - t);
@@ -120,7 +151,10 @@ for (let i = 0; i < turns + 20; i++) {
 const direct = [];
 for (let i = 0; i < turns; i++) {
   const t = performance.now();
-  const res = await fetch(`${fakeUrl}/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: `[d${i}] hi` }] }) });
+  const res = await fetch(`${fakeUrl}/chat/completions`, {
+    method: 'POST',
+    body: JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: `[d${i}] hi` }] }),
+  });
   const reader = res.body.getReader();
   await reader.read();
   await reader.read();
