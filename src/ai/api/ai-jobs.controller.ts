@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiResponse } from '@nestjs/swagger';
 import type { AuthUser } from '../../auth/auth-user';
 import { CurrentUser } from '../../auth/current-user.decorator';
 import { RateLimit } from '../../rate-limit/rate-limit.decorator';
@@ -7,10 +7,9 @@ import { JobQueuedResponseDto, JobStatusResponseDto } from '../jobs/dto/ai-job.d
 import { ChatRequestDto } from '../chat/dto/chat-request.dto';
 import { EmbeddingRequestDto } from '../embeddings/dto/embedding.dto';
 import { AiJobsService } from '../jobs/ai-jobs.service';
+import { ApiAuthenticatedTag } from './api-docs.decorators';
 
-@ApiTags('ai-jobs')
-@ApiBearerAuth()
-@ApiResponse({ status: 401, description: 'Missing, malformed or expired access token' })
+@ApiAuthenticatedTag('ai-jobs')
 @Controller('ai/jobs')
 export class AiJobsController {
   constructor(private readonly jobs: AiJobsService) {}

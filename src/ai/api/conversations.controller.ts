@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiResponse } from '@nestjs/swagger';
 import type { AuthUser } from '../../auth/auth-user';
 import { CurrentUser } from '../../auth/current-user.decorator';
 import {
@@ -10,10 +10,9 @@ import {
   ListConversationsQueryDto,
 } from '../conversations/dto/conversation.dto';
 import { ConversationService } from '../conversations/conversation.service';
+import { ApiAuthenticatedTag } from './api-docs.decorators';
 
-@ApiTags('conversations')
-@ApiBearerAuth()
-@ApiResponse({ status: 401, description: 'Missing, malformed or expired access token' })
+@ApiAuthenticatedTag('conversations')
 @Controller('ai/conversations')
 export class ConversationsController {
   constructor(private readonly conversations: ConversationService) {}

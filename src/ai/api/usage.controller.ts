@@ -1,13 +1,12 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiResponse } from '@nestjs/swagger';
 import type { AuthUser } from '../../auth/auth-user';
 import { CurrentUser } from '../../auth/current-user.decorator';
 import { UsageResponseDto } from '../usage/dto/usage.dto';
 import { UsageService } from '../usage/usage.service';
+import { ApiAuthenticatedTag } from './api-docs.decorators';
 
-@ApiTags('ai')
-@ApiBearerAuth()
-@ApiResponse({ status: 401, description: 'Missing, malformed or expired access token' })
+@ApiAuthenticatedTag('ai')
 @Controller('ai')
 export class UsageController {
   constructor(private readonly usage: UsageService) {}

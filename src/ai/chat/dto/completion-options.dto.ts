@@ -1,14 +1,12 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsInt, IsNumber, IsOptional, Max, Min } from 'class-validator';
 import { MaxFromConfig } from '../../../common/validation/config-limit.constraint';
+import { IsOptionalModelName } from '../../../common/validation/is-model-name.decorator';
 
 // Model settings shared by chat, streams and completion jobs; absent fields take the configured defaults.
 export class CompletionOptionsDto {
   @ApiPropertyOptional({ example: 'gpt-4', description: 'Defaults to OPENAI_MODEL' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(100)
-  @Matches(/^[\w.:/@+-]+$/, { message: 'model must be a model name' })
+  @IsOptionalModelName()
   model?: string;
 
   @ApiPropertyOptional({ minimum: 1, example: 4096, description: 'At most OPENAI_MAX_TOKENS (its default)' })

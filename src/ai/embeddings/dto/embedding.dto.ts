@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsString, MinLength } from 'class-validator';
 import { MaxLengthFromConfig } from '../../../common/validation/config-limit.constraint';
+import { IsOptionalModelName } from '../../../common/validation/is-model-name.decorator';
 
 export class EmbeddingRequestDto {
   @ApiProperty({ example: 'Text to generate embeddings for', description: '1..AI_MAX_MESSAGE_LENGTH characters' })
@@ -10,10 +11,7 @@ export class EmbeddingRequestDto {
   text: string;
 
   @ApiPropertyOptional({ example: 'text-embedding-3-small', description: 'Defaults to OPENAI_EMBEDDING_MODEL' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(100)
-  @Matches(/^[\w.:/@+-]+$/, { message: 'model must be a model name' })
+  @IsOptionalModelName()
   model?: string;
 }
 
