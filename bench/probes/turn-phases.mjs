@@ -79,15 +79,17 @@ function wrapAsync(cls, method, name = `${cls.name}.${method}`) {
   };
 }
 const ChatService = dist.load('ChatService');
+const ChatTurnRunner = dist.load('ChatTurnRunner');
 const ChatTurnRepository = dist.load('ChatTurnRepository');
 const RateLimitService = dist.load('RateLimitService');
 const OpenAiService = dist.load('OpenAiService');
+// The runner's steps (ChatTurnRunner: prepare → open ∥ the model call → close).
 wrapAsync(RateLimitService, 'assertAllowed', '1 rate limit (Redis), in parallel with 2a');
-wrapAsync(ChatService, 'prepareTurn', '2 prepareTurn (pre-flight: rate limit ∥ one read)');
+wrapAsync(ChatTurnRunner, 'prepare', '2 prepare (rate limit ∥ one read)');
 wrapAsync(ChatTurnRepository, 'findTurnContext', '2a   budget + ownership + history read');
-wrapAsync(ChatService, 'openTurn', '3 openTurn (hold + question; overlaps 4)');
+wrapAsync(ChatTurnRunner, 'open', '3 open (hold + question; overlaps 4)');
 wrapAsync(OpenAiService, 'generateCompletion', '4 upstream completion (REST, SDK + fake)');
-wrapAsync(ChatService, 'completeTurn', '5 completeTurn (answer + counters + settle)');
+wrapAsync(ChatTurnRunner, 'close', '5 close (answer + counters + settle)');
 // REST: the pipeline around the controller (middleware, guards, pipes; then serialisation and the write).
 let arrivedAt = 0;
 let handledAt = 0;
