@@ -132,6 +132,23 @@ export async function streamDirectSdk(client, { model, message, expected }) {
   }
 }
 
+// A minimal SSE parser for the direct clients: feed it text as it arrives; it calls `onDelta` with
+// each chunk's content.
+function sseDeltaSplitter(onDelta) {
+  let pending = '';
+  return (text) => {
+    pending += text;
+    let cut;
+    while ((cut = pending.indexOf('\n\n')) >= 0) {
+      const event = pending.slice(0, cut);
+      pending = pending.slice(cut + 2);
+      if (!event.startsWith('data: ') || event === 'data: [DONE]') continue;
+      const delta = JSON.parse(event.slice(6)).choices[0]?.delta?.content;
+      if (delta) onDelta(delta);
+    }
+  };
+}
+
 // The same with fetch and a minimal SSE parser (no SDK): `--direct=sse`.
 export async function streamDirectSse(baseURL, { model, message, expected }) {
   const t0 = performance.now();
@@ -139,6 +156,13 @@ export async function streamDirectSse(baseURL, { model, message, expected }) {
   let lastAt = NaN;
   let chunks = 0;
   let text = '';
+  const onDelta = (delta) => {
+    const now = performance.now();
+    if (chunks === 0) ttft = now - t0;
+    lastAt = now;
+    chunks++;
+    text += delta;
+  };
   try {
     const res = await fetch(`${baseURL}/chat/completions`, {
       method: 'POST',
@@ -147,24 +171,8 @@ export async function streamDirectSse(baseURL, { model, message, expected }) {
     });
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     const decoder = new TextDecoder();
-    let pending = '';
-    for await (const part of res.body) {
-      pending += decoder.decode(part, { stream: true });
-      let cut;
-      while ((cut = pending.indexOf('\n\n')) >= 0) {
-        const event = pending.slice(0, cut);
-        pending = pending.slice(cut + 2);
-        if (!event.startsWith('data: ') || event === 'data: [DONE]') continue;
-        const delta = JSON.parse(event.slice(6)).choices[0]?.delta?.content;
-        if (delta) {
-          const now = performance.now();
-          if (chunks === 0) ttft = now - t0;
-          lastAt = now;
-          chunks++;
-          text += delta;
-        }
-      }
-    }
+    const feed = sseDeltaSplitter(onDelta);
+    for await (const part of res.body) feed(decoder.decode(part, { stream: true }));
     const endAt = performance.now();
     const ok = expected === undefined || text === expected;
     return { ok, error: ok ? null : 'text mismatch', ttft, ttlt: lastAt - t0, total: endAt - t0, chunks, startedAt: t0, endedAt: endAt };
@@ -194,6 +202,13 @@ export function streamDirectHttp(baseURL, { model, message, expected }) {
   let lastAt = NaN;
   let chunks = 0;
   let text = '';
+  const onDelta = (delta) => {
+    const now = performance.now();
+    if (chunks === 0) ttft = now - t0;
+    lastAt = now;
+    chunks++;
+    text += delta;
+  };
   const fail = (error) => ({ ok: false, error: String(error?.message ?? error), ttft, ttlt: NaN, total: NaN, chunks, startedAt: t0, endedAt: performance.now() });
   return new Promise((resolve) => {
     const body = JSON.stringify({ model, messages: [{ role: 'user', content: message }], ...STREAM_PARAMS });
@@ -207,24 +222,7 @@ export function streamDirectHttp(baseURL, { model, message, expected }) {
       (res) => {
         if (res.statusCode !== 200) return (res.resume(), resolve(fail(`HTTP ${res.statusCode}`)));
         res.setEncoding('utf8');
-        let pending = '';
-        res.on('data', (part) => {
-          pending += part;
-          let cut;
-          while ((cut = pending.indexOf('\n\n')) >= 0) {
-            const event = pending.slice(0, cut);
-            pending = pending.slice(cut + 2);
-            if (!event.startsWith('data: ') || event === 'data: [DONE]') continue;
-            const delta = JSON.parse(event.slice(6)).choices[0]?.delta?.content;
-            if (delta) {
-              const now = performance.now();
-              if (chunks === 0) ttft = now - t0;
-              lastAt = now;
-              chunks++;
-              text += delta;
-            }
-          }
-        });
+        res.on('data', sseDeltaSplitter(onDelta));
         res.on('end', () => {
           const endAt = performance.now();
           const ok = expected === undefined || text === expected;
