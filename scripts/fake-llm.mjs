@@ -1,5 +1,5 @@
 // Run the fake OpenAI-compatible server (test/support/fake-openai.mjs) for offline development:
-//   npm run fake-openai                       # http://127.0.0.1:8001/v1
+//   npm run fake-llm                          # http://127.0.0.1:8001/v1
 //   FAKE_OPENAI_PORT=9000 npm run fake-openai
 // then point the app at it with OPENAI_BASE_URL=<printed URL>. Chat answers echo the last message.
 import { startFakeOpenAi } from '../test/support/fake-openai.mjs';
