@@ -1,4 +1,4 @@
-import { FakeOpenAi, startFakeOpenAi } from '../support/fake-openai.mjs';
+import { FakeLlm, startFakeLlm } from '../support/fake-llm.mjs';
 import { registerUser, TestUser } from '../support/factories';
 import { startTestApp, TestApp } from '../support/test-app';
 import { TEST_OPENAI_KEY } from '../support/test-env';
@@ -7,11 +7,11 @@ const anyDate = expect.stringMatching(/^\d{4}-\d\d-\d\dT/);
 const anyId = expect.stringMatching(/^[0-9a-f-]{36}$/);
 
 describe('POST /api/v1/ai/chat (e2e)', () => {
-  let fake: FakeOpenAi;
+  let fake: FakeLlm;
   let t: TestApp;
 
   beforeAll(async () => {
-    fake = await startFakeOpenAi();
+    fake = await startFakeLlm();
     t = await startTestApp({ OPENAI_BASE_URL: fake.baseUrl, AI_HISTORY_LIMIT: '4', AI_MAX_MESSAGE_LENGTH: '200', OPENAI_MAX_TOKENS: '1000' });
   });
   afterAll(async () => {
@@ -245,7 +245,7 @@ describe('AI configuration (e2e)', () => {
   });
 
   it('sends AI_SYSTEM_PROMPT first and retries a 500 before answering 502', async () => {
-    const fake = await startFakeOpenAi();
+    const fake = await startFakeLlm();
     const t = await startTestApp({ OPENAI_BASE_URL: fake.baseUrl, AI_SYSTEM_PROMPT: 'You are terse.', OPENAI_MAX_RETRIES: '1' });
     try {
       const user = await registerUser(t);
@@ -265,7 +265,7 @@ describe('AI configuration (e2e)', () => {
   });
 
   it('answers 504 when the upstream hangs past OPENAI_TIMEOUT_MS', async () => {
-    const fake = await startFakeOpenAi();
+    const fake = await startFakeLlm();
     const t = await startTestApp({ OPENAI_BASE_URL: fake.baseUrl, OPENAI_TIMEOUT_MS: '300' });
     try {
       const user = await registerUser(t);

@@ -1,4 +1,4 @@
-import { FakeOpenAi, startFakeOpenAi } from '../support/fake-openai.mjs';
+import { FakeLlm, startFakeLlm } from '../support/fake-llm.mjs';
 import { registerUser } from '../support/factories';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -6,11 +6,11 @@ const anyDate = expect.stringMatching(/^\d{4}-\d\d-\d\dT/);
 const anyId = expect.stringMatching(/^[0-9a-f-]{36}$/);
 
 describe('conversations, embeddings and usage (e2e)', () => {
-  let fake: FakeOpenAi;
+  let fake: FakeLlm;
   let t: TestApp;
 
   beforeAll(async () => {
-    fake = await startFakeOpenAi();
+    fake = await startFakeLlm();
     t = await startTestApp({ OPENAI_BASE_URL: fake.baseUrl });
   });
   afterAll(async () => {

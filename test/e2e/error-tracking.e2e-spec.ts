@@ -83,9 +83,9 @@ describe('error tracking (e2e)', () => {
 
 describe('error tracking of failed jobs (e2e)', () => {
   it('reports a job that ends failed with its job id and user id, without the message content', async () => {
-    const { startFakeOpenAi } = await import('../support/fake-openai.mjs');
+    const { startFakeLlm } = await import('../support/fake-llm.mjs');
     const { registerUser } = await import('../support/factories.js');
-    const fake = await startFakeOpenAi();
+    const fake = await startFakeLlm();
     const t = await startTestApp({ SENTRY_DSN: ingest.dsn, OPENAI_BASE_URL: fake.baseUrl, AI_JOB_BACKOFF_MS: '10' });
     try {
       const user = await registerUser(t);

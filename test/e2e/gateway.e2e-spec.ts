@@ -1,7 +1,7 @@
 import { JwtService } from '@nestjs/jwt';
 import type { Socket } from 'socket.io-client';
 import { AiGateway, userRoom } from '../../src/ai/stream/ai.gateway';
-import { FakeOpenAi, startFakeOpenAi } from '../support/fake-openai.mjs';
+import { FakeLlm, startFakeLlm } from '../support/fake-llm.mjs';
 import { registerUser, TestUser } from '../support/factories';
 import { eventually } from '../support/eventually';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -11,7 +11,7 @@ import { connectSocket, recordEvents, streamedText, waitForEvent, waitForTermina
 const anyId = expect.stringMatching(/^[0-9a-f-]{36}$/);
 
 describe('AI gateway /ai (e2e)', () => {
-  let fake: FakeOpenAi;
+  let fake: FakeLlm;
   let t: TestApp;
   const sockets: Socket[] = [];
 
@@ -22,7 +22,7 @@ describe('AI gateway /ai (e2e)', () => {
   };
 
   beforeAll(async () => {
-    fake = await startFakeOpenAi();
+    fake = await startFakeLlm();
     t = await startTestApp({ OPENAI_BASE_URL: fake.baseUrl });
   });
   afterAll(async () => {
@@ -224,10 +224,10 @@ describe('AI gateway /ai (e2e)', () => {
 });
 
 describe('AI gateway limits and instances (e2e)', () => {
-  let fake: FakeOpenAi;
+  let fake: FakeLlm;
 
   beforeAll(async () => {
-    fake = await startFakeOpenAi();
+    fake = await startFakeLlm();
   });
   afterAll(() => fake.close());
 
@@ -281,10 +281,10 @@ describe('AI gateway limits and instances (e2e)', () => {
 });
 
 describe('AI gateway shutdown (e2e)', () => {
-  let fake: FakeOpenAi;
+  let fake: FakeLlm;
 
   beforeAll(async () => {
-    fake = await startFakeOpenAi();
+    fake = await startFakeLlm();
   });
   afterAll(() => fake.close());
 

@@ -3,7 +3,7 @@ import type { JobStatus, Queue } from 'bull';
 import { randomBytes } from 'node:crypto';
 import { AI_JOBS_QUEUE } from '../../src/ai/jobs/ai-jobs.constants';
 import { eventually } from '../support/eventually';
-import { FakeOpenAi, startFakeOpenAi } from '../support/fake-openai.mjs';
+import { FakeLlm, startFakeLlm } from '../support/fake-llm.mjs';
 import { registerUser, TestUser } from '../support/factories';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -28,12 +28,12 @@ async function jobsOf(queue: Queue, userId: string) {
 }
 
 describe('Background jobs /api/v1/ai/jobs (e2e)', () => {
-  let fake: FakeOpenAi;
+  let fake: FakeLlm;
   let t: TestApp;
   let queue: Queue;
 
   beforeAll(async () => {
-    fake = await startFakeOpenAi();
+    fake = await startFakeLlm();
     t = await startTestApp({
       OPENAI_BASE_URL: fake.baseUrl,
       AI_JOB_BACKOFF_MS: '10',
@@ -301,7 +301,7 @@ describe('Background jobs /api/v1/ai/jobs (e2e)', () => {
 });
 
 describe('PROCESS_ROLE api + worker (e2e)', () => {
-  let fake: FakeOpenAi;
+  let fake: FakeLlm;
   let api: TestApp;
   let worker: TestApp | undefined;
   // Both instances share Redis, the database and the queue's key prefix, as in a deployment.
@@ -311,7 +311,7 @@ describe('PROCESS_ROLE api + worker (e2e)', () => {
     (worker ??= await startTestApp({ ...env, PROCESS_ROLE: 'worker', AI_QUEUE_CONCURRENCY: '2', BULL_BOARD_USER: BOARD.user, BULL_BOARD_PASSWORD: BOARD.password }));
 
   beforeAll(async () => {
-    fake = await startFakeOpenAi();
+    fake = await startFakeLlm();
     env = shared();
     api = await startTestApp({ ...env, PROCESS_ROLE: 'api' });
   });
@@ -397,11 +397,11 @@ describe('PROCESS_ROLE api + worker (e2e)', () => {
 });
 
 describe('job routes and the per-user AI rate limit (e2e)', () => {
-  let fake: FakeOpenAi;
+  let fake: FakeLlm;
   let t: TestApp;
 
   beforeAll(async () => {
-    fake = await startFakeOpenAi();
+    fake = await startFakeLlm();
     t = await startTestApp({ OPENAI_BASE_URL: fake.baseUrl, AI_RATE_LIMIT: '3' });
   });
   afterAll(async () => {

@@ -1,4 +1,4 @@
-import { FakeOpenAi, startFakeOpenAi } from '../support/fake-openai.mjs';
+import { FakeLlm, startFakeLlm } from '../support/fake-llm.mjs';
 import { AppProcess, startAppProcess } from '../support/app-process';
 import { eventually } from '../support/eventually';
 import { registerUser } from '../support/factories';
@@ -18,12 +18,12 @@ function metricValue(text: string, name: string, labels: Record<string, string> 
 }
 
 describe('GET /metrics (e2e)', () => {
-  let fake: FakeOpenAi;
+  let fake: FakeLlm;
   let t: TestApp;
   const scrape = async () => (await t.http.get('/metrics').expect(200)).text;
 
   beforeAll(async () => {
-    fake = await startFakeOpenAi();
+    fake = await startFakeLlm();
     t = await startTestApp({ OPENAI_BASE_URL: fake.baseUrl, AI_RATE_LIMIT: '3' });
   });
   afterAll(async () => {
@@ -93,11 +93,11 @@ describe('GET /metrics (e2e)', () => {
 });
 
 describe('the service as a process (e2e)', () => {
-  let fake: FakeOpenAi;
+  let fake: FakeLlm;
   let app: AppProcess | undefined;
 
   beforeAll(async () => {
-    fake = await startFakeOpenAi();
+    fake = await startFakeLlm();
   });
   afterAll(async () => {
     await app?.stop();

@@ -1,7 +1,7 @@
 import { JwtService } from '@nestjs/jwt';
 import { AppProcess, startAppProcess } from '../../support/app-process';
 import { eventually } from '../../support/eventually';
-import { FakeOpenAi, startFakeOpenAi } from '../../support/fake-openai.mjs';
+import { FakeLlm, startFakeLlm } from '../../support/fake-llm.mjs';
 import { registerUser, TestUser } from '../../support/factories';
 import type { OpenApiDocument, OpenApiOperation } from '../../support/openapi';
 import { drainQueue } from '../../support/queue';
@@ -41,14 +41,14 @@ const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base
 describe('authentication and isolation (e2e)', () => {
   const jwt = new JwtService();
   const unauthorized = { statusCode: 401, message: 'Unauthorized', error: 'Unauthorized' };
-  let fake: FakeOpenAi;
+  let fake: FakeLlm;
   let t: TestApp;
   let routes: Route[];
   let owner: TestUser;
   let intruder: TestUser;
 
   beforeAll(async () => {
-    fake = await startFakeOpenAi();
+    fake = await startFakeLlm();
     t = await startTestApp({ OPENAI_BASE_URL: fake.baseUrl, AI_RATE_LIMIT: '1000', CORS_ORIGIN: 'https://app.example.com' });
     routes = await routesOf(t);
     owner = await registerUser(t, 'owner');
@@ -219,11 +219,11 @@ describe('authentication and isolation (e2e)', () => {
 
 describe('secrets in responses and logs (e2e)', () => {
   const JWT_SECRET = 'log-scan-jwt-secret-0123456789abcdef';
-  let fake: FakeOpenAi;
+  let fake: FakeLlm;
   let app: AppProcess;
 
   beforeAll(async () => {
-    fake = await startFakeOpenAi();
+    fake = await startFakeLlm();
     // Production logging (JSON) at the most verbose level, as the process writes it.
     app = await startAppProcess({ NODE_ENV: 'production', LOG_LEVEL: 'debug', JWT_SECRET, OPENAI_BASE_URL: fake.baseUrl, AI_JOB_BACKOFF_MS: '10' });
   });

@@ -1,7 +1,7 @@
 import type { Socket } from 'socket.io-client';
 import type { Prisma } from '../../../src/generated/prisma/client';
 import { releaseTogether } from '../../support/barrier';
-import { FakeOpenAi, startFakeOpenAi } from '../../support/fake-openai.mjs';
+import { FakeLlm, startFakeLlm } from '../../support/fake-llm.mjs';
 import { eventually } from '../../support/eventually';
 import { drainQueue } from '../../support/queue';
 import { registerUser, TestUser } from '../../support/factories';
@@ -21,11 +21,11 @@ async function openSockets(t: TestApp, user: TestUser, count: number): Promise<A
 }
 
 describe('the per-user rate limit under a burst (e2e)', () => {
-  let fake: FakeOpenAi;
+  let fake: FakeLlm;
   let t: TestApp;
 
   beforeAll(async () => {
-    fake = await startFakeOpenAi();
+    fake = await startFakeLlm();
     t = await startTestApp({ OPENAI_BASE_URL: fake.baseUrl, AI_RATE_LIMIT: '20' });
   });
   afterAll(async () => {
@@ -69,11 +69,11 @@ describe('the per-user rate limit under a burst (e2e)', () => {
 
 describe('the token budget under concurrent calls (e2e)', () => {
   const TURN_TOKENS = 30;
-  let fake: FakeOpenAi;
+  let fake: FakeLlm;
   let t: TestApp;
 
   beforeAll(async () => {
-    fake = await startFakeOpenAi();
+    fake = await startFakeLlm();
     t = await startTestApp({ OPENAI_BASE_URL: fake.baseUrl, AI_RATE_LIMIT: '1000' });
   });
   afterAll(async () => {

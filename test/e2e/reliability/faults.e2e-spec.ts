@@ -1,7 +1,7 @@
 import { AppProcess, startAppProcess } from '../../support/app-process';
 import { openTestDb } from '../../support/db';
 import { eventually } from '../../support/eventually';
-import { FakeOpenAi, startFakeOpenAi } from '../../support/fake-openai.mjs';
+import { FakeLlm, startFakeLlm } from '../../support/fake-llm.mjs';
 import { registerUser } from '../../support/factories';
 import type { Json } from '../../support/json';
 import { RedisServer, startRedisServer } from '../../support/redis-server';
@@ -51,11 +51,11 @@ async function register(a: Api): Promise<{ id: string; token: string }> {
 }
 
 describe('upstream faults (e2e)', () => {
-  let fake: FakeOpenAi;
+  let fake: FakeLlm;
   let t: TestApp;
 
   beforeAll(async () => {
-    fake = await startFakeOpenAi();
+    fake = await startFakeLlm();
     t = await startTestApp({ OPENAI_BASE_URL: fake.baseUrl, OPENAI_MAX_RETRIES: '2', OPENAI_TIMEOUT_MS: '400' });
   });
   afterAll(async () => {
@@ -97,12 +97,12 @@ describe('upstream faults (e2e)', () => {
 });
 
 describe('Redis outage (e2e)', () => {
-  let fake: FakeOpenAi;
+  let fake: FakeLlm;
   let redis: RedisServer;
   let app: AppProcess;
 
   beforeAll(async () => {
-    fake = await startFakeOpenAi();
+    fake = await startFakeLlm();
     redis = await startRedisServer();
     app = await startAppProcess({ REDIS_URL: redis.url, OPENAI_BASE_URL: fake.baseUrl, AI_JOB_BACKOFF_MS: '100' });
   });
@@ -174,12 +174,12 @@ describe('Redis outage (e2e)', () => {
 
 describe('PostgreSQL outage (e2e)', () => {
   const APP_NAME = 'reliability-pg-outage';
-  let fake: FakeOpenAi;
+  let fake: FakeLlm;
   let proxy: TcpProxy;
   let app: AppProcess;
 
   beforeAll(async () => {
-    fake = await startFakeOpenAi();
+    fake = await startFakeLlm();
     const direct = new URL(process.env.TEST_DATABASE_URL!);
     proxy = await startTcpProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
     const viaProxy = new URL(direct);

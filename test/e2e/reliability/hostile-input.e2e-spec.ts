@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
-import { FakeOpenAi, startFakeOpenAi } from '../../support/fake-openai.mjs';
+import { FakeLlm, startFakeLlm } from '../../support/fake-llm.mjs';
 import { registerUser, TestUser } from '../../support/factories';
 import { hostileKey, hostileString, hostileValue, ownObject, percentEncode, POLLUTING_KEYS, PRIVILEGED_KEYS, wrongTypeFor } from '../../support/hostile';
 import type { JsonSchema, OpenApiDocument } from '../../support/openapi';
@@ -103,7 +103,7 @@ function hostileText(schema: JsonSchema): fc.Arbitrary<Record<string, unknown>> 
 }
 
 describe('hostile input (e2e)', () => {
-  let fake: FakeOpenAi;
+  let fake: FakeLlm;
   let t: TestApp;
   let user: TestUser;
   let operations: Operation[];
@@ -112,7 +112,7 @@ describe('hostile input (e2e)', () => {
   beforeAll(async () => {
     // eslint-disable-next-line no-console
     console.log(`hostile-input: FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS}`);
-    fake = await startFakeOpenAi();
+    fake = await startFakeLlm();
     t = await startTestApp({
       OPENAI_BASE_URL: fake.baseUrl,
       AI_RATE_LIMIT: '1000000',

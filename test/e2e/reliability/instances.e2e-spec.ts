@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { releaseTogether } from '../../support/barrier';
 import { eventually } from '../../support/eventually';
-import { FakeOpenAi, startFakeOpenAi } from '../../support/fake-openai.mjs';
+import { FakeLlm, startFakeLlm } from '../../support/fake-llm.mjs';
 import { registerUser } from '../../support/factories';
 import { queueOf } from '../../support/queue';
 import { startTestApp, TestApp } from '../../support/test-app';
@@ -11,13 +11,13 @@ import { startTestApp, TestApp } from '../../support/test-app';
 // an api instance that never processes: jobs spec.)
 describe('two api instances and a worker (e2e)', () => {
   const RATE_LIMIT = 10;
-  let fake: FakeOpenAi;
+  let fake: FakeLlm;
   let a: TestApp;
   let b: TestApp;
   let worker: TestApp;
 
   beforeAll(async () => {
-    fake = await startFakeOpenAi();
+    fake = await startFakeLlm();
     const shared = { REDIS_PREFIX: `inst${randomBytes(3).toString('hex')}`, OPENAI_BASE_URL: fake.baseUrl, AI_RATE_LIMIT: String(RATE_LIMIT), AI_JOB_BACKOFF_MS: '10' };
     [a, b, worker] = await Promise.all([
       startTestApp({ ...shared, PROCESS_ROLE: 'api' }),

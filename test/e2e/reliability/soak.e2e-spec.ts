@@ -3,7 +3,7 @@ import { setFlagsFromString } from 'node:v8';
 import type { Socket } from 'socket.io-client';
 import { ChatStreamService } from '../../../src/ai/stream/chat-stream.service';
 import { eventually } from '../../support/eventually';
-import { FakeOpenAi, startFakeOpenAi } from '../../support/fake-openai.mjs';
+import { FakeLlm, startFakeLlm } from '../../support/fake-llm.mjs';
 import { registerUser, TestUser } from '../../support/factories';
 import { createPrng, Prng } from '../../support/prng';
 import { drainQueue } from '../../support/queue';
@@ -54,11 +54,11 @@ const forceGc = (): (() => void) => {
 };
 
 describe('randomised soak (e2e)', () => {
-  let fake: FakeOpenAi;
+  let fake: FakeLlm;
   let t: TestApp;
 
   beforeAll(async () => {
-    fake = await startFakeOpenAi();
+    fake = await startFakeLlm();
     t = await startTestApp({ OPENAI_BASE_URL: fake.baseUrl, AI_RATE_LIMIT: '1000000', AI_JOB_BACKOFF_MS: '10', AI_HISTORY_LIMIT: '6' });
   });
   afterAll(async () => {

@@ -13,7 +13,7 @@
 // client went away before the response was complete.
 //
 // Usage:
-//   const fake = await startFakeOpenAi();
+//   const fake = await startFakeLlm();
 //   process.env.OPENAI_BASE_URL = fake.baseUrl;
 //   fake.enqueue({ status: 429, headers: { 'retry-after': '0' } }, { content: 'Hello!' });
 //   ...
@@ -62,7 +62,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
  */
 
 /**
- * @typedef {object} FakeOpenAi
+ * @typedef {object} FakeLlm
  * @property {string} baseUrl  e.g. `http://127.0.0.1:41234/v1` (for OPENAI_BASE_URL).
  * @property {number} port
  * @property {RecordedRequest[]} requests  Every request received, in arrival order.
@@ -70,10 +70,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
  * @property {() => RecordedRequest[]} embeddingRequests  Requests to /v1/embeddings.
  * @property {() => number} abortCount  Number of requests the client aborted.
  * @property {() => number} openConnections  Number of currently open TCP sockets.
- * @property {(...behaviours: Behaviour[]) => FakeOpenAi} enqueue  Queue one-shot behaviours.
- * @property {(behaviour?: Behaviour) => FakeOpenAi} setDefault  Behaviour when the queue is empty.
- * @property {() => FakeOpenAi} reset  Clear queue, default behaviour and recorded requests.
- * @property {(predicate: (fake: FakeOpenAi) => unknown, timeoutMs?: number) => Promise<void>} waitFor
+ * @property {(...behaviours: Behaviour[]) => FakeLlm} enqueue  Queue one-shot behaviours.
+ * @property {(behaviour?: Behaviour) => FakeLlm} setDefault  Behaviour when the queue is empty.
+ * @property {() => FakeLlm} reset  Clear queue, default behaviour and recorded requests.
+ * @property {(predicate: (fake: FakeLlm) => unknown, timeoutMs?: number) => Promise<void>} waitFor
  * @property {() => Promise<void>} close  Stop listening and destroy open sockets.
  */
 
@@ -89,9 +89,9 @@ const FAKE_MODELS = ['gpt-4o-mini', 'gpt-4o', 'text-embedding-3-small'];
 /**
  * Start a fake OpenAI server.
  * @param {{ port?: number, host?: string }} [options]  `port` 0 (default) picks a free port.
- * @returns {Promise<FakeOpenAi>}
+ * @returns {Promise<FakeLlm>}
  */
-export async function startFakeOpenAi({ port = 0, host = '127.0.0.1' } = {}) {
+export async function startFakeLlm({ port = 0, host = '127.0.0.1' } = {}) {
   /** @type {RecordedRequest[]} */
   const requests = [];
   /** @type {Behaviour[]} */
@@ -207,7 +207,7 @@ export async function startFakeOpenAi({ port = 0, host = '127.0.0.1' } = {}) {
     return route === 'chat' ? chatCompletion(ctx) : embeddings(ctx);
   }
 
-  /** @type {FakeOpenAi} */
+  /** @type {FakeLlm} */
   const fake = {
     baseUrl: '',
     port: 0,
