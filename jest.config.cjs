@@ -1,6 +1,6 @@
 // Nest 12 packages are ESM-only; Jest's CommonJS runtime cannot require() ESM on Node 20, so SWC
 // transforms them (and their ESM-only dependencies) along with our TypeScript.
-const esmPackages = ['@nestjs', 'file-type', 'strtok3', 'token-types', '@tokenizer', 'uint8array-extras', '@borewit'];
+const esmPackages = ['@nestjs', 'tokenlens', '@tokenlens', 'file-type', 'strtok3', 'token-types', '@tokenizer', 'uint8array-extras', '@borewit'];
 const swc = [
   '@swc/jest',
   {

@@ -5,6 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { useContainer } from 'class-validator';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
+import { buildModelRegistry, registrySettingsOf } from './ai/models/model-registry.factory';
 import { AppModule } from './app.module';
 import { corsOrigins } from './common/cors';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
@@ -24,6 +25,9 @@ const API_PREFIX = 'api/v1';
 
 // Builds the application exactly as production runs it; main.ts and the e2e tests both use this.
 export async function createApp(env: Env): Promise<NestExpressApplication> {
+  // Checked before Nest starts, so that a models file that cannot be used stops the start with one
+  // line (ConfigValidationError); ModelRegistry builds the same registry again as it is created.
+  buildModelRegistry(registrySettingsOf((key) => env[key]));
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(env), {
     bufferLogs: true,
     bodyParser: false,

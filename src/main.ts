@@ -1,10 +1,10 @@
 import { createApp } from './app.setup';
-import { loadEnvOrExit } from './config/load-env';
+import { exitOnInvalidConfig, loadEnvOrExit } from './config/load-env';
 import { handleShutdownSignals } from './lifecycle/graceful-shutdown';
 
 async function bootstrap(): Promise<void> {
   const env = loadEnvOrExit();
-  const app = await createApp(env);
+  const app = await createApp(env).catch(exitOnInvalidConfig);
   handleShutdownSignals(app, env.SHUTDOWN_GRACE_MS);
   await app.listen(env.PORT);
 }

@@ -8,8 +8,13 @@ export function loadEnvOrExit(overrides: Record<string, string | undefined> = {}
   try {
     return validateEnv({ ...process.env, ...overrides });
   } catch (error) {
-    if (!(error instanceof ConfigValidationError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    process.exit(1);
+    return exitOnInvalidConfig(error);
   }
+}
+
+// For settings checked while the app starts (the models file): the same one line and exit 1.
+export function exitOnInvalidConfig(error: unknown): never {
+  if (!(error instanceof ConfigValidationError)) throw error;
+  process.stderr.write(`${error.message}\n`);
+  process.exit(1);
 }

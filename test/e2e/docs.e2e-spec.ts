@@ -32,6 +32,7 @@ describe('OpenAPI document (e2e)', () => {
       '/api/v1/ai/jobs/completion',
       '/api/v1/ai/jobs/embeddings',
       '/api/v1/ai/jobs/{jobId}',
+      '/api/v1/ai/models',
       '/api/v1/ai/usage',
       '/api/v1/auth/login',
       '/api/v1/auth/me',

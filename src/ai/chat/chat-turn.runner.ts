@@ -4,10 +4,10 @@ import { BudgetService } from '../../budget/budget.service';
 import { AppError, NotFoundError, TokenLimitExceededError } from '../../common/errors/app-error';
 import { AppConfigService } from '../../config/app-config.service';
 import type { Message, MessageStatus } from '../../generated/prisma/client';
-import { llmNotConfigured } from '../llm/llm-error';
 import type { CallContext, CompletionEnd, CompletionEvent, CompletionOptions, LlmMessage, TokenUsage } from '../llm/llm.types';
 import { OpenAiService } from '../llm/openai.service';
 import { promptTokenCeiling } from '../llm/token-estimator';
+import { ModelRegistry } from '../models/model-registry.service';
 import { ChatTurnRepository } from './chat-turn.repository';
 import { HistoryMessage, TurnEvent, TurnRequest } from './chat-turn.types';
 import { titleFrom } from './conversation-title';
@@ -27,6 +27,8 @@ interface PreparedTurn {
   // The worst case held against the budget until the turn ends: the upstream bills at most the
   // prompt plus maxTokens.
   heldTokens: number;
+  // The registry id the turn runs on (the upstream is sent its upstreamModel): what is stored and reported.
+  modelId: string;
   context: CallContext;
   idempotencyKey?: string;
   // A job retry's question, stored by an earlier attempt.
@@ -73,6 +75,7 @@ export class ChatTurnRunner {
     private readonly budget: BudgetService,
     private readonly turns: ChatTurnRepository,
     private readonly llm: OpenAiService,
+    private readonly models: ModelRegistry,
   ) {}
 
   async *run(request: TurnRequest): AsyncGenerator<TurnEvent> {
@@ -123,7 +126,7 @@ export class ChatTurnRunner {
       }
       if (!end) throw new AppError('LLM_UNAVAILABLE', 'The AI stream ended without a result');
       const status = end.isAborted ? 'stopped' : 'complete';
-      const message = await this.dbPhase(() => this.close(turn, { content: text, model: end.model, usage: end.usage, status }));
+      const message = await this.dbPhase(() => this.close(turn, { content: text, model: turn.model, usage: end.usage, status }));
       isEnded = true;
       yield { type: end.isAborted ? 'stopped' : 'end', message };
     } catch (error) {
@@ -141,7 +144,7 @@ export class ChatTurnRunner {
   }
 
   private async prepare({ userId, input, transport, requestId, idempotencyKey, admission }: TurnRequest): Promise<PreparedTurn> {
-    if (!this.llm.isConfigured) throw llmNotConfigured();
+    const model = this.models.resolve(input.model, 'chat');
     const conversationId = input.conversationId ?? null;
     const [, context, reusedUserMessage] = await Promise.all([
       admission,
@@ -154,7 +157,7 @@ export class ChatTurnRunner {
     const history = reusedUserMessage ? context.history.filter((m) => m.id !== reusedUserMessage.id) : context.history;
     const llmMessages = this.buildPrompt(history, input.message);
     const options = {
-      model: input.model ?? this.config.get('OPENAI_MODEL'),
+      model: model.upstreamModel,
       maxTokens: input.maxTokens ?? this.config.get('OPENAI_MAX_TOKENS'),
       temperature: input.temperature ?? this.config.get('OPENAI_TEMPERATURE'),
     };
@@ -165,7 +168,8 @@ export class ChatTurnRunner {
       llmMessages,
       options,
       heldTokens: promptTokenCeiling(llmMessages) + options.maxTokens,
-      context: { transport, userId, requestId },
+      modelId: model.id,
+      context: { transport, userId, requestId, modelId: model.id },
       idempotencyKey,
       reusedUserMessage,
     };
@@ -176,7 +180,7 @@ export class ChatTurnRunner {
   private async open(prepared: PreparedTurn): Promise<OpenTurn> {
     const { userId, conversationId, heldTokens, idempotencyKey, reusedUserMessage } = prepared;
     const isNewConversation = conversationId === null;
-    const turn = { userId, isNewConversation, heldTokens, model: prepared.options.model, idempotencyKey };
+    const turn = { userId, isNewConversation, heldTokens, model: prepared.modelId, idempotencyKey };
     if (reusedUserMessage) {
       await this.budget.reserve(userId, heldTokens);
       return { ...turn, conversationId: reusedUserMessage.conversationId, userMessage: reusedUserMessage };

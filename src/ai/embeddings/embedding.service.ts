@@ -1,20 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { BudgetService } from '../../budget/budget.service';
-import { AppConfigService } from '../../config/app-config.service';
-import { llmNotConfigured } from '../llm/llm-error';
 import type { AiTransport } from '../llm/llm.types';
 import { OpenAiService } from '../llm/openai.service';
 import { textTokenCeiling } from '../llm/token-estimator';
+import { ModelRegistry } from '../models/model-registry.service';
 import { EmbeddingRequestDto, EmbeddingResponseDto } from './dto/embedding.dto';
 import { EmbeddingRecordRepository } from './embedding-record.repository';
 
 @Injectable()
 export class EmbeddingService {
   constructor(
-    private readonly config: AppConfigService,
     private readonly budget: BudgetService,
     private readonly llm: OpenAiService,
     private readonly records: EmbeddingRecordRepository,
+    private readonly models: ModelRegistry,
   ) {}
 
   // Held against the budget like a chat turn's worst case, then recorded and settled with the
@@ -25,16 +24,15 @@ export class EmbeddingService {
     dto: EmbeddingRequestDto,
     { transport, requestId, idempotencyKey }: { transport: AiTransport; requestId?: string; idempotencyKey?: string },
   ): Promise<EmbeddingResponseDto> {
-    if (!this.llm.isConfigured) throw llmNotConfigured();
-    const model = dto.model ?? this.config.get('OPENAI_EMBEDDING_MODEL');
+    const model = this.models.resolve(dto.model, 'embeddings');
     const heldTokens = textTokenCeiling(dto.text);
     await this.budget.reserve(userId, heldTokens);
     try {
-      const result = await this.llm.createEmbedding(dto.text, model, { transport, userId, requestId });
+      const result = await this.llm.createEmbedding(dto.text, model.upstreamModel, { transport, userId, requestId, modelId: model.id });
       const settlement = this.budget.settlementOf(userId, { tokens: result.tokens, heldTokens });
-      const isRecorded = await this.records.recordCall({ userId, model: result.model, tokens: result.tokens, idempotencyKey }, settlement);
+      const isRecorded = await this.records.recordCall({ userId, model: model.id, tokens: result.tokens, idempotencyKey }, settlement);
       if (!isRecorded) await this.budget.release(userId, heldTokens);
-      return { embedding: result.embedding, model: result.model, tokens: result.tokens };
+      return { embedding: result.embedding, model: model.id, tokens: result.tokens };
     } catch (error) {
       await this.budget.release(userId, heldTokens);
       throw error;

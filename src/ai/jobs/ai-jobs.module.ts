@@ -5,13 +5,14 @@ import { BudgetModule } from '../../budget/budget.module';
 import { MetricsModule } from '../../metrics/metrics.module';
 import { MetricsService } from '../../metrics/metrics.service';
 import { ConversationsModule } from '../conversations/conversations.module';
+import { ModelsModule } from '../models/models.module';
 import { AiJobsService } from './ai-jobs.service';
 import { AI_JOBS_QUEUE } from './ai-jobs.constants';
 
 // The `ai-tasks` queue and its producer, in every role: the api role enqueues, the worker role
 // (AiJobsWorkerModule) processes, both report the queue's depth.
 @Module({
-  imports: [BullModule.registerQueue({ name: AI_JOBS_QUEUE }), MetricsModule, BudgetModule, ConversationsModule],
+  imports: [BullModule.registerQueue({ name: AI_JOBS_QUEUE }), MetricsModule, BudgetModule, ConversationsModule, ModelsModule],
   providers: [AiJobsService],
   exports: [AiJobsService, BullModule],
 })

@@ -6,6 +6,7 @@ import { AppError, NotFoundError } from '../../common/errors/app-error';
 import { AppConfigService } from '../../config/app-config.service';
 import { BudgetService } from '../../budget/budget.service';
 import { ConversationService } from '../conversations/conversation.service';
+import { ModelRegistry } from '../models/model-registry.service';
 import { JobQueuedResponseDto, JobStatusResponseDto } from './dto/ai-job.dto';
 import { ChatRequestDto } from '../chat/dto/chat-request.dto';
 import { EmbeddingRequestDto } from '../embeddings/dto/embedding.dto';
@@ -22,15 +23,18 @@ export class AiJobsService {
     private readonly config: AppConfigService,
     private readonly budget: BudgetService,
     private readonly conversations: ConversationService,
+    private readonly models: ModelRegistry,
   ) {}
 
   async queueCompletion(userId: string, dto: ChatRequestDto): Promise<JobQueuedResponseDto> {
+    this.models.assertAvailable(dto.model, 'chat');
     await this.budget.assertWithinBudget(userId);
     if (dto.conversationId) await this.conversations.assertOwnedBy(dto.conversationId, userId);
     return this.enqueue(GENERATE_COMPLETION_JOB, { ...dto, userId });
   }
 
   async queueEmbeddings(userId: string, dto: EmbeddingRequestDto): Promise<JobQueuedResponseDto> {
+    this.models.assertAvailable(dto.model, 'embeddings');
     await this.budget.assertWithinBudget(userId);
     return this.enqueue(GENERATE_EMBEDDINGS_JOB, { ...dto, userId });
   }

@@ -6,6 +6,8 @@ export interface CallContext {
   transport: AiTransport;
   userId: string;
   requestId?: string;
+  // The registry id of the model, for labels (the upstream may name its model differently).
+  modelId?: string;
 }
 
 export type LlmRole = 'system' | 'user' | 'assistant';

@@ -122,7 +122,7 @@ export class OpenAiService {
         if (choice?.finish_reason) finishReason = choice.finish_reason;
         const delta = choice?.delta?.content;
         if (delta) {
-          if (!text) this.metrics.observeTimeToFirstToken(model, context.transport, (performance.now() - startedAt) / 1000);
+          if (!text) this.metrics.observeTimeToFirstToken(context.modelId ?? model, context.transport, (performance.now() - startedAt) / 1000);
           text += delta;
           yield { type: 'delta', content: delta };
         }
@@ -160,7 +160,9 @@ export class OpenAiService {
   }
 
   // One log line and the metrics of every upstream call.
-  private recordCall(kind: string, model: string, context: CallContext, startedAt: number, usage: TokenUsage, outcome = 'ok'): void {
+  // Labelled with the registry id when the caller gave one (the upstream may call its model otherwise).
+  private recordCall(kind: string, upstreamModel: string, context: CallContext, startedAt: number, usage: TokenUsage, outcome = 'ok'): void {
+    const model = context.modelId ?? upstreamModel;
     const seconds = (performance.now() - startedAt) / 1000;
     this.metrics.observeAiCall({ model, transport: context.transport, kind, outcome, seconds });
     if (kind === 'embedding') {
@@ -183,7 +185,8 @@ export class OpenAiService {
     });
   }
 
-  private failed(kind: string, model: string, context: CallContext, startedAt: number, error: unknown, partialText = '') {
+  private failed(kind: string, upstreamModel: string, context: CallContext, startedAt: number, error: unknown, partialText = '') {
+    const model = context.modelId ?? upstreamModel;
     const elapsedMs = performance.now() - startedAt;
     const mapped = mapLlmError(error, { elapsedMs, timeoutMs: this.timeoutMs }, this.apiKey ? [this.apiKey] : []);
     this.metrics.countUpstreamError(mapped.code);

@@ -1,0 +1,179 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FakeLlm, startFakeLlm } from '../support/fake-llm.mjs';
+import { registerUser, TestUser } from '../support/factories';
+import { startTestApp, TestApp } from '../support/test-app';
+import { baseTestEnv } from '../support/test-env';
+import { connectSocket, recordEvents, waitForTerminal } from '../support/ws-client';
+
+const dir = mkdtempSync(join(tmpdir(), 'models-e2e-'));
+const writeModels = (name: string, models: object[]) => {
+  const path = join(dir, name);
+  writeFileSync(path, JSON.stringify({ models }));
+  return path;
+};
+
+describe('model registry (e2e)', () => {
+  describe('default registry', () => {
+    let fake: FakeLlm;
+    let t: TestApp;
+    beforeAll(async () => {
+      fake = await startFakeLlm();
+      t = await startTestApp({ OPENAI_BASE_URL: fake.baseUrl });
+    });
+    afterAll(async () => {
+      await t.close();
+      await fake.close();
+    });
+    beforeEach(() => fake.reset());
+
+    it("GET /ai/models lists OpenAI's models with catalogue facts and marks the defaults", async () => {
+      const user = await registerUser(t);
+      const { body } = await t.http.get('/api/v1/ai/models').set(user.auth).expect(200);
+      expect(body.map((m: { id: string }) => m.id)).toEqual([
+        'gpt-4',
+        'text-embedding-3-small',
+        'gpt-4o',
+        'gpt-4o-mini',
+        'gpt-4.1',
+        'gpt-5',
+        'gpt-3.5-turbo',
+        'text-embedding-3-large',
+        'text-embedding-ada-002',
+      ]);
+      expect(body[0]).toEqual({
+        id: 'gpt-4',
+        provider: 'openai',
+        contextWindow: 8192,
+        maxOutputTokens: 8192,
+        pricing: { inputPerMTok: 30, outputPerMTok: 60 },
+        capabilities: ['chat'],
+        default: true,
+      });
+      expect(body[1]).toMatchObject({ id: 'text-embedding-3-small', capabilities: ['embeddings'], default: true });
+      expect(body.filter((m: { default: boolean }) => m.default)).toHaveLength(2);
+      await t.http.get('/api/v1/ai/models').expect(401);
+    });
+
+    it('refuses a model the registry does not list with 400 everywhere, sending nothing upstream and storing nothing', async () => {
+      const user = await registerUser(t);
+      const refused = (res: { body: { statusCode: number; message: string } }) => {
+        expect(res.body).toEqual({ statusCode: 400, error: 'Bad Request', message: expect.stringContaining('model gpt-9 is not available') });
+      };
+      refused(await t.http.post('/api/v1/ai/chat').set(user.auth).send({ message: 'hi', model: 'gpt-9' }).expect(400));
+      refused(await t.http.post('/api/v1/ai/embeddings').set(user.auth).send({ text: 'hi', model: 'gpt-9' }).expect(400));
+      refused(await t.http.post('/api/v1/ai/jobs/completion').set(user.auth).send({ message: 'hi', model: 'gpt-9' }).expect(400));
+      refused(await t.http.post('/api/v1/ai/jobs/embeddings').set(user.auth).send({ text: 'hi', model: 'gpt-9' }).expect(400));
+      // A model of the wrong kind is refused the same way.
+      const wrongKind = await t.http.post('/api/v1/ai/chat').set(user.auth).send({ message: 'hi', model: 'text-embedding-3-small' }).expect(400);
+      expect(wrongKind.body.message).toContain('model text-embedding-3-small is not available for chat');
+
+      const socket = await connectSocket(t.url, user.accessToken);
+      try {
+        const events = recordEvents(socket);
+        socket.emit('chat:start', { message: 'hi', model: 'gpt-9' });
+        await expect(waitForTerminal(events)).resolves.toEqual({
+          event: 'chat:error',
+          data: { code: 400, message: expect.stringContaining('model gpt-9 is not available') },
+        });
+        expect(events).toHaveLength(1);
+      } finally {
+        socket.close();
+      }
+      expect(fake.requests).toEqual([]);
+      expect(await t.prisma.conversation.count({ where: { userId: user.id } })).toBe(0);
+      expect(await t.prisma.embeddingRecord.count({ where: { userId: user.id } })).toBe(0);
+      const me = await t.http.get('/api/v1/auth/me').set(user.auth).expect(200);
+      expect(me.body.totalTokensUsed).toBe(0);
+    });
+  });
+
+  describe('AI_MODELS_FILE', () => {
+    let fake: FakeLlm;
+    let t: TestApp;
+    let user: TestUser;
+    beforeAll(async () => {
+      fake = await startFakeLlm();
+      const modelsFile = writeModels('models.json', [
+        { id: 'fast', provider: 'openai', upstreamModel: 'gpt-4o-mini' },
+        { id: 'house-embed', provider: 'openai', upstreamModel: 'text-embedding-3-small', capabilities: ['embeddings'], pricing: null },
+        { id: 'claude', provider: 'anthropic', upstreamModel: 'claude-sonnet-4-5' },
+      ]);
+      t = await startTestApp({ OPENAI_BASE_URL: fake.baseUrl, AI_MODELS_FILE: modelsFile, OPENAI_MODEL: 'fast', OPENAI_EMBEDDING_MODEL: 'house-embed' });
+      user = await registerUser(t);
+    });
+    afterAll(async () => {
+      await t.close();
+      await fake.close();
+    });
+    beforeEach(() => fake.reset());
+
+    it("lists only the file's models whose provider is on", async () => {
+      const { body } = await t.http.get('/api/v1/ai/models').set(user.auth).expect(200);
+      expect(body).toEqual([
+        {
+          id: 'fast',
+          provider: 'openai',
+          contextWindow: 128000,
+          maxOutputTokens: 16384,
+          pricing: { inputPerMTok: 0.15, outputPerMTok: 0.6 },
+          capabilities: ['chat'],
+          default: true,
+        },
+        { id: 'house-embed', provider: 'openai', contextWindow: null, maxOutputTokens: null, pricing: null, capabilities: ['embeddings'], default: true },
+      ]);
+    });
+
+    it('sends the upstream its model name and names the registry id in responses and stored messages', async () => {
+      fake.enqueue({ content: 'Quick answer.', usage: { total_tokens: 7 } });
+      const res = await t.http.post('/api/v1/ai/chat').set(user.auth).send({ message: 'hello' }).expect(201);
+      expect(res.body).toMatchObject({ model: 'fast', content: 'Quick answer.', tokens: 7 });
+      expect(fake.chatRequests()[0].body.model).toBe('gpt-4o-mini');
+      const stored = await t.prisma.message.findUniqueOrThrow({ where: { id: res.body.messageId } });
+      expect(stored.model).toBe('fast');
+
+      const socket = await connectSocket(t.url, user.accessToken);
+      try {
+        const events = recordEvents(socket);
+        socket.emit('chat:start', { message: 'stream it', model: 'fast' });
+        const end = await waitForTerminal(events);
+        expect(end).toEqual({ event: 'chat:end', data: expect.objectContaining({ model: 'fast' }) });
+      } finally {
+        socket.close();
+      }
+      expect(fake.chatRequests()[1].body).toMatchObject({ model: 'gpt-4o-mini', stream: true });
+
+      const embedding = await t.http.post('/api/v1/ai/embeddings').set(user.auth).send({ text: 'embed me' }).expect(200);
+      expect(embedding.body.model).toBe('house-embed');
+      expect(fake.embeddingRequests()[0].body.model).toBe('text-embedding-3-small');
+    });
+
+    it("refuses a listed model whose provider is off with 503 naming the provider's client, sending nothing", async () => {
+      const res = await t.http.post('/api/v1/ai/chat').set(user.auth).send({ message: 'hi', model: 'claude' }).expect(503);
+      expect(res.body).toEqual({ statusCode: 503, error: 'Service Unavailable', message: 'Anthropic client not initialized' });
+      expect(fake.requests).toEqual([]);
+    });
+  });
+
+  it('stops the process at start-up with one line naming AI_MODELS_FILE when the file cannot be used', async () => {
+    const modelsFile = writeModels('bad.json', [{ id: 'x', provider: 'mistral' }]);
+    const env = { ...process.env, ...baseTestEnv({ AI_MODELS_FILE: modelsFile, PORT: '0' }) };
+    const child = spawn(process.execPath, ['-r', './test/support/ts-register.cjs', 'src/main.ts'], {
+      cwd: join(__dirname, '..', '..'),
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    let stdout = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(1);
+    expect(stderr).toBe(
+      `Invalid environment variable AI_MODELS_FILE: ${modelsFile}: models.0.provider: provider must be one of the following values: openai, anthropic, gemini\n`,
+    );
+    expect(stdout).toBe('');
+  });
+});
