@@ -1,12 +1,16 @@
-// Run the fake OpenAI-compatible server (test/support/fake-llm.mjs) for offline development:
-//   npm run fake-llm                          # http://127.0.0.1:8001/v1
-//   FAKE_OPENAI_PORT=9000 npm run fake-openai
-// then point the app at it with OPENAI_BASE_URL=<printed URL>. Chat answers echo the last message.
+// Run the fake LLM upstream (test/support/fake-llm.mjs) for offline development:
+//   npm run fake-llm                          # port 8001
+//   FAKE_LLM_PORT=9000 npm run fake-llm
+// It serves the OpenAI, Anthropic and Gemini APIs on that port and prints the base URL of each;
+// point the app at the OpenAI one with OPENAI_BASE_URL=<printed URL>. Answers echo the last message.
 import { startFakeLlm } from '../test/support/fake-llm.mjs';
 
-const port = Number(process.env.FAKE_OPENAI_PORT || 8001);
+const port = Number(process.env.FAKE_LLM_PORT || 8001);
 const fake = await startFakeLlm({ port, host: '127.0.0.1' });
-console.log(`fake OpenAI listening on ${fake.baseUrl}`);
+console.log(`fake LLM listening on port ${fake.port}`);
+console.log(`  OpenAI     ${fake.baseUrl}  (OPENAI_BASE_URL, the openai SDK's baseURL)`);
+console.log(`  Anthropic  ${fake.anthropicBaseUrl}  (the @anthropic-ai/sdk baseURL)`);
+console.log(`  Gemini     ${fake.geminiBaseUrl}  (@google/genai httpOptions.baseUrl)`);
 
 let closing = false;
 async function shutdown() {
