@@ -11,16 +11,14 @@ export interface RegistrySettings {
 }
 
 // The registry's settings from the configuration: a provider is on when it has a key or a base URL.
+// Only the `openai` kind has an adapter so far: models of the other kinds may be listed in the
+// file, and answer 503 (their client is not initialized) until theirs lands.
 export function registrySettingsOf(get: <K extends keyof Env>(key: K) => Env[K]): RegistrySettings {
   return {
     modelsFile: get('AI_MODELS_FILE'),
     defaultChatModel: get('OPENAI_MODEL'),
     defaultEmbeddingModel: get('OPENAI_EMBEDDING_MODEL'),
-    providersOn: {
-      openai: Boolean(get('OPENAI_API_KEY') || get('OPENAI_BASE_URL')),
-      anthropic: Boolean(get('ANTHROPIC_API_KEY') || get('ANTHROPIC_BASE_URL')),
-      gemini: Boolean(get('GEMINI_API_KEY') || get('GEMINI_BASE_URL')),
-    },
+    providersOn: { openai: Boolean(get('OPENAI_API_KEY') || get('OPENAI_BASE_URL')), anthropic: false, gemini: false },
   };
 }
 
