@@ -1,8 +1,8 @@
 // Probe: what an active AsyncLocalStorage costs the streaming hot path on this Node version.
 // nestjs-pino runs every HTTP request inside an AsyncLocalStorage; on Node 20 that turns on
 // async_hooks promise hooks for every promise of the process (sockets included), and each relayed
-// chunk crosses several async-generator hops (the SSE reader → OpenAiService.streamCompletion →
-// ChatStreamService). The ALS can only be turned on, not off: the script measures before, then after.
+// chunk crosses several async-generator hops (the SSE reader → OpenAiProvider's stream → LlmService →
+// ChatTurnRunner → ChatStreamService). The ALS can only be turned on, not off: the script measures before, then after.
 //   node bench/probes/als-cost.mjs
 import { AsyncLocalStorage } from 'node:async_hooks';
 

@@ -4,7 +4,7 @@
 // - the openai SDK's Stream (four nested async generators, a line decoder, an abort race per read);
 // - the SDK for the request (`.asResponse()`: auth, retries, timeout, non-2xx → APIError) and the
 //   service's own reader for the body (readCompletionChunks from dist/: one `for await` into
-//   eventsource-parser) — what OpenAiService.streamCompletion does;
+//   eventsource-parser) — what OpenAiProvider's stream does;
 // - fetch + SSE loop and node:http + SSE loop: no SDK at all (the floor).
 // Needs a build (dist/) and a fake upstream:
 //   node bench/fake-upstream.mjs --port 0    # prints its url

@@ -67,6 +67,17 @@ const base = await app.getUrl();
 
 const spans = new Map();
 const record = (name, ms) => (spans.get(name) ?? spans.set(name, []).get(name)).push(ms);
+function wrapFirstEvent(cls, method, name) {
+  const original = cls.prototype[method];
+  cls.prototype[method] = async function* (...args) {
+    const t = performance.now();
+    let first = true;
+    for await (const event of original.apply(this, args)) {
+      if (first) (record(name, performance.now() - t), (first = false));
+      yield event;
+    }
+  };
+}
 function wrapAsync(cls, method, name = `${cls.name}.${method}`) {
   const original = cls.prototype[method];
   cls.prototype[method] = async function (...args) {
@@ -82,13 +93,15 @@ const ChatService = dist.load('ChatService');
 const ChatTurnRunner = dist.load('ChatTurnRunner');
 const ChatTurnRepository = dist.load('ChatTurnRepository');
 const RateLimitService = dist.load('RateLimitService');
-const OpenAiService = dist.load('OpenAiService');
+const OpenAiProvider = dist.load('OpenAiProvider');
 // The runner's steps (ChatTurnRunner: prepare → open ∥ the model call → close).
 wrapAsync(RateLimitService, 'assertAllowed', '1 rate limit (Redis), in parallel with 2a');
 wrapAsync(ChatTurnRunner, 'prepare', '2 prepare (rate limit ∥ one read)');
 wrapAsync(ChatTurnRepository, 'findTurnContext', '2a   budget + ownership + history read');
 wrapAsync(ChatTurnRunner, 'open', '3 open (hold + question; overlaps 4)');
-wrapAsync(OpenAiService, 'generateCompletion', '4 upstream completion (REST, SDK + fake)');
+// OpenAiProvider's whole and streamed calls are async generators: timed to their first event.
+wrapFirstEvent(OpenAiProvider, 'whole', '4 upstream completion (REST, SDK + fake)');
+wrapFirstEvent(OpenAiProvider, 'stream', '4 upstream request → first delta (SDK + fake)');
 wrapAsync(ChatTurnRunner, 'close', '5 close (answer + counters + settle)');
 // REST: the pipeline around the controller (middleware, guards, pipes; then serialisation and the write).
 let arrivedAt = 0;
@@ -109,15 +122,6 @@ ChatService.prototype.sendMessage = async function (...args) {
     return await originalSend.apply(this, args);
   } finally {
     handledAt = performance.now();
-  }
-};
-const originalStream = OpenAiService.prototype.streamCompletion;
-OpenAiService.prototype.streamCompletion = async function* (...args) {
-  const t = performance.now();
-  let first = true;
-  for await (const event of originalStream.apply(this, args)) {
-    if (first) (record('4 upstream request → first delta (SDK + fake)', performance.now() - t), (first = false));
-    yield event;
   }
 };
 

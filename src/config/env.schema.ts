@@ -67,6 +67,23 @@ export class EnvironmentVariables {
   @IsString()
   OPENAI_ORG_ID?: string;
 
+  // Anthropic and Gemini, each on when it has a key or a base URL (a compatible server or a fake).
+  @IsOptional()
+  @IsString()
+  ANTHROPIC_API_KEY?: string;
+
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
+  ANTHROPIC_BASE_URL?: string;
+
+  @IsOptional()
+  @IsString()
+  GEMINI_API_KEY?: string;
+
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
+  GEMINI_BASE_URL?: string;
+
   // The models clients may ask for (JSON or YAML, see docs/providers.md); without it, the default registry.
   @IsOptional()
   @IsString()

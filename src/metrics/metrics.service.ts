@@ -58,6 +58,13 @@ export class MetricsService {
     help: 'Chat streams running (this instance)',
     registers: [this.registry],
   });
+  private readonly fallbacks = new Counter({
+    name: 'ai_fallbacks_total',
+    help: 'Calls answered by a fallback model because the chosen one failed before its first token',
+    labelNames: ['from', 'to'],
+    registers: [this.registry],
+  });
+
   private readonly rateLimited = new Counter({
     name: 'rate_limit_rejections_total',
     help: 'Requests refused by a rate limit, by bucket',
@@ -89,6 +96,10 @@ export class MetricsService {
 
   countUpstreamError(code: string): void {
     this.upstreamErrors.inc({ code });
+  }
+
+  countFallback(from: string, to: string): void {
+    this.fallbacks.inc({ from: this.modelLabel(from), to: this.modelLabel(to) });
   }
 
   socketConnected(): void {

@@ -4,10 +4,11 @@ import { BudgetService } from '../../budget/budget.service';
 import { AppError, NotFoundError, TokenLimitExceededError } from '../../common/errors/app-error';
 import { AppConfigService } from '../../config/app-config.service';
 import type { Message, MessageStatus } from '../../generated/prisma/client';
-import type { CallContext, CompletionEnd, CompletionEvent, CompletionOptions, LlmMessage, TokenUsage } from '../llm/llm.types';
-import { OpenAiService } from '../llm/openai.service';
+import { AnsweredEvent, LlmService } from '../llm/llm.service';
+import type { CallContext, LlmMessage, TokenUsage } from '../llm/llm.types';
 import { promptTokenCeiling } from '../llm/token-estimator';
 import { ModelRegistry } from '../models/model-registry.service';
+import type { RegisteredModel } from '../models/model.types';
 import { ChatTurnRepository } from './chat-turn.repository';
 import { HistoryMessage, TurnEvent, TurnRequest } from './chat-turn.types';
 import { titleFrom } from './conversation-title';
@@ -23,12 +24,12 @@ interface PreparedTurn {
   conversationId: string | null;
   message: string;
   llmMessages: LlmMessage[];
-  options: CompletionOptions;
+  model: RegisteredModel;
+  maxTokens: number;
+  temperature: number;
   // The worst case held against the budget until the turn ends: the upstream bills at most the
   // prompt plus maxTokens.
   heldTokens: number;
-  // The registry id the turn runs on (the upstream is sent its upstreamModel): what is stored and reported.
-  modelId: string;
   context: CallContext;
   idempotencyKey?: string;
   // A job retry's question, stored by an earlier attempt.
@@ -42,6 +43,7 @@ interface OpenTurn {
   isNewConversation: boolean;
   userMessage: Message;
   heldTokens: number;
+  // The model asked first; a fallback's answer names its own.
   model: string;
   idempotencyKey?: string;
 }
@@ -53,7 +55,7 @@ interface Answer {
   status: MessageStatus;
 }
 
-type Completion = AsyncGenerator<CompletionEvent>;
+type Completion = AsyncGenerator<AnsweredEvent>;
 
 // Where a chat turn runs, for every transport: REST and jobs collect its events, the socket gateway
 // emits them. Three statements per turn, whatever its length:
@@ -74,7 +76,7 @@ export class ChatTurnRunner {
     private readonly config: AppConfigService,
     private readonly budget: BudgetService,
     private readonly turns: ChatTurnRepository,
-    private readonly llm: OpenAiService,
+    private readonly llm: LlmService,
     private readonly models: ModelRegistry,
   ) {}
 
@@ -91,7 +93,14 @@ export class ChatTurnRunner {
     const prepared = await this.dbPhase(() => this.prepare(request));
     const cancel = new AbortController();
     const signal = request.signal ? AbortSignal.any([request.signal, cancel.signal]) : cancel.signal;
-    const completion = this.llm.complete(prepared.llmMessages, prepared.options, prepared.context, { isStreamed: request.isStreamed, signal });
+    const completion = this.llm.complete(prepared.model, {
+      messages: prepared.llmMessages,
+      maxTokens: prepared.maxTokens,
+      temperature: prepared.temperature,
+      isStreamed: request.isStreamed,
+      signal,
+      context: prepared.context,
+    });
     // The first next() sends the request, so it is on its way while the hold is taken and the
     // question stored; no event leaves before that write, so their order is unchanged.
     const first = completion.next();
@@ -108,13 +117,13 @@ export class ChatTurnRunner {
     yield* this.relay(turn, first, completion, cancel);
   }
 
-  private async *relay(turn: OpenTurn, first: Promise<IteratorResult<CompletionEvent>>, completion: Completion, cancel: AbortController): AsyncGenerator<TurnEvent> {
+  private async *relay(turn: OpenTurn, first: Promise<IteratorResult<AnsweredEvent>>, completion: Completion, cancel: AbortController): AsyncGenerator<TurnEvent> {
     let text = '';
     let isEnded = false;
     try {
       if (turn.isNewConversation) yield { type: 'conversation', conversationId: turn.conversationId };
       yield { type: 'user-message', message: turn.userMessage };
-      let end: CompletionEnd | undefined;
+      let end: Extract<AnsweredEvent, { type: 'end' }> | undefined;
       for (let next = await first; !next.done; next = await completion.next()) {
         const event = next.value;
         if (event.type === 'end') {
@@ -126,7 +135,7 @@ export class ChatTurnRunner {
       }
       if (!end) throw new AppError('LLM_UNAVAILABLE', 'The AI stream ended without a result');
       const status = end.isAborted ? 'stopped' : 'complete';
-      const message = await this.dbPhase(() => this.close(turn, { content: text, model: turn.model, usage: end.usage, status }));
+      const message = await this.dbPhase(() => this.close(turn, { content: text, model: end.modelId, usage: end.usage, status }));
       isEnded = true;
       yield { type: end.isAborted ? 'stopped' : 'end', message };
     } catch (error) {
@@ -156,20 +165,17 @@ export class ChatTurnRunner {
     if (!context.withinBudget) throw new TokenLimitExceededError();
     const history = reusedUserMessage ? context.history.filter((m) => m.id !== reusedUserMessage.id) : context.history;
     const llmMessages = this.buildPrompt(history, input.message);
-    const options = {
-      model: model.upstreamModel,
-      maxTokens: input.maxTokens ?? this.config.get('OPENAI_MAX_TOKENS'),
-      temperature: input.temperature ?? this.config.get('OPENAI_TEMPERATURE'),
-    };
+    const maxTokens = input.maxTokens ?? this.config.get('OPENAI_MAX_TOKENS');
     return {
       userId,
       conversationId,
       message: input.message,
       llmMessages,
-      options,
-      heldTokens: promptTokenCeiling(llmMessages) + options.maxTokens,
-      modelId: model.id,
-      context: { transport, userId, requestId, modelId: model.id },
+      model,
+      maxTokens,
+      temperature: input.temperature ?? this.config.get('OPENAI_TEMPERATURE'),
+      heldTokens: promptTokenCeiling(llmMessages) + maxTokens,
+      context: { transport, userId, requestId },
       idempotencyKey,
       reusedUserMessage,
     };
@@ -180,7 +186,7 @@ export class ChatTurnRunner {
   private async open(prepared: PreparedTurn): Promise<OpenTurn> {
     const { userId, conversationId, heldTokens, idempotencyKey, reusedUserMessage } = prepared;
     const isNewConversation = conversationId === null;
-    const turn = { userId, isNewConversation, heldTokens, model: prepared.modelId, idempotencyKey };
+    const turn = { userId, isNewConversation, heldTokens, model: prepared.model.id, idempotencyKey };
     if (reusedUserMessage) {
       await this.budget.reserve(userId, heldTokens);
       return { ...turn, conversationId: reusedUserMessage.conversationId, userMessage: reusedUserMessage };

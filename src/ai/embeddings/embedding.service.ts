@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { BudgetService } from '../../budget/budget.service';
 import type { AiTransport } from '../llm/llm.types';
-import { OpenAiService } from '../llm/openai.service';
+import { LlmService } from '../llm/llm.service';
 import { textTokenCeiling } from '../llm/token-estimator';
 import { ModelRegistry } from '../models/model-registry.service';
 import { EmbeddingRequestDto, EmbeddingResponseDto } from './dto/embedding.dto';
@@ -11,7 +11,7 @@ import { EmbeddingRecordRepository } from './embedding-record.repository';
 export class EmbeddingService {
   constructor(
     private readonly budget: BudgetService,
-    private readonly llm: OpenAiService,
+    private readonly llm: LlmService,
     private readonly records: EmbeddingRecordRepository,
     private readonly models: ModelRegistry,
   ) {}
@@ -28,7 +28,7 @@ export class EmbeddingService {
     const heldTokens = textTokenCeiling(dto.text);
     await this.budget.reserve(userId, heldTokens);
     try {
-      const result = await this.llm.createEmbedding(dto.text, model.upstreamModel, { transport, userId, requestId, modelId: model.id });
+      const result = await this.llm.embed(model, dto.text, { transport, userId, requestId });
       const settlement = this.budget.settlementOf(userId, { tokens: result.tokens, heldTokens });
       const isRecorded = await this.records.recordCall({ userId, model: model.id, tokens: result.tokens, idempotencyKey }, settlement);
       if (!isRecorded) await this.budget.release(userId, heldTokens);

@@ -1,10 +1,14 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { AppError } from '../../common/errors/app-error';
-import { mapLlmError } from './llm-error';
+import { isFallbackEligible } from './llm-error';
+import { mapStainlessError } from './providers/stainless-error';
+
+const sdk = { APIError, APIConnectionError, APIConnectionTimeoutError, APIUserAbortError };
+const mapLlmError = (error: unknown, timing?: { elapsedMs: number; timeoutMs: number }, secrets?: string[]) => mapStainlessError(error, sdk, timing, secrets);
 
 const apiError = (status: number, message: string) => APIError.generate(status, { error: { message } }, `${status} ${message}`, new Headers());
 
-describe(mapLlmError.name, () => {
+describe(mapStainlessError.name, () => {
   it.each([
     [404, "The model 'gpt-5' does not exist", 'LLM_BAD_REQUEST', 400, "The model 'gpt-5' does not exist"],
     [400, "This model's maximum context length is 8192 tokens", 'LLM_BAD_REQUEST', 400, "This model's maximum context length is 8192 tokens"],
@@ -42,5 +46,13 @@ describe(mapLlmError.name, () => {
   it('keeps AppErrors as they are', () => {
     const error = new AppError('LLM_NOT_CONFIGURED', 'OpenAI client not initialized');
     expect(mapLlmError(error)).toBe(error);
+  });
+
+  it('marks what another model may answer: 5xx, 429, timeouts and connection failures, not rejected requests or credentials', () => {
+    expect([500, 503, 529, 429].map((status) => isFallbackEligible(mapLlmError(apiError(status, 'x'))))).toEqual([true, true, true, true]);
+    expect([400, 404, 401, 403].map((status) => isFallbackEligible(mapLlmError(apiError(status, 'x'))))).toEqual([false, false, false, false]);
+    expect(isFallbackEligible(mapLlmError(new APIConnectionTimeoutError()))).toBe(true);
+    expect(isFallbackEligible(mapLlmError(new APIConnectionError({ message: 'Connection error.' })))).toBe(true);
+    expect(isFallbackEligible(new AppError('LLM_NOT_CONFIGURED', 'x'))).toBe(false);
   });
 });

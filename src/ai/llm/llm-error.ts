@@ -1,41 +1,40 @@
-import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { AppError } from '../../common/errors/app-error';
 
-export const llmNotConfigured = () => new AppError('LLM_NOT_CONFIGURED', 'OpenAI client not initialized');
+// How an upstream call failed, whichever SDK reported it.
+export type UpstreamFailure =
+  | { kind: 'status'; status: number; message?: string }
+  | { kind: 'timeout' }
+  // Refused, reset or dropped; `reason` is for logs only.
+  | { kind: 'connection'; reason: string };
 
 // The one place where upstream failures become the API's statuses (docs/api.md, errors):
 // rejected request → 400 with the upstream's message, 429 → 429, down → 502, timeout → 504.
-// `elapsedMs`/`timeoutMs` tell a timeout apart when the SDK could not (its abort error can come
-// from another JS realm, e.g. under Jest, and then reads as a plain connection failure).
-// `secrets` (the API key) are cut out of the upstream's message before it can reach a client.
-export function mapLlmError(error: unknown, timing?: { elapsedMs: number; timeoutMs: number }, secrets: string[] = []): AppError {
-  if (error instanceof AppError) return error;
-  if (error instanceof APIConnectionTimeoutError) return llmTimeout();
-  if (error instanceof APIUserAbortError) return new AppError('LLM_UNAVAILABLE', 'The AI request was aborted');
-  if (error instanceof APIConnectionError) {
-    return timing && timing.elapsedMs >= timing.timeoutMs ? llmTimeout() : upstreamDown('connection failed');
-  }
-  if (error instanceof APIError && typeof error.status === 'number') {
-    const status = error.status;
-    if (status === 429) return new AppError('LLM_RATE_LIMITED', 'The AI provider is rate limiting requests; retry later', { status });
-    // Bad credentials or permissions are our configuration problem, not the caller's request.
-    if (status === 401 || status === 403) return upstreamDown(`upstream refused credentials (${status})`);
-    if (status >= 400 && status < 500) return new AppError('LLM_BAD_REQUEST', upstreamMessage(error, secrets), { status });
-    return upstreamDown(`upstream ${status}`);
-  }
-  // e.g. undici's "terminated" when the upstream drops a stream mid-way.
-  return upstreamDown(error instanceof Error ? error.message : 'unknown');
+// `secrets` (the API keys) are cut out of the upstream's message before it can reach a client.
+export function toLlmError(failure: UpstreamFailure, secrets: string[] = []): AppError {
+  if (failure.kind === 'timeout') return new AppError('LLM_TIMEOUT', 'The AI provider timed out', { failure: 'timeout' });
+  if (failure.kind === 'connection') return upstreamDown({ failure: 'connection', reason: failure.reason });
+  const { status } = failure;
+  if (status === 429) return new AppError('LLM_RATE_LIMITED', 'The AI provider is rate limiting requests; retry later', { failure: 'status', status });
+  // Bad credentials or permissions are our configuration problem, not the caller's request.
+  if (status === 401 || status === 403) return upstreamDown({ failure: 'status', status, reason: `upstream refused credentials (${status})` });
+  if (status >= 400 && status < 500) return new AppError('LLM_BAD_REQUEST', clientMessage(failure.message, secrets), { failure: 'status', status });
+  return upstreamDown({ failure: 'status', status, reason: `upstream ${status}` });
 }
 
-const llmTimeout = () => new AppError('LLM_TIMEOUT', 'The AI provider timed out');
-const upstreamDown = (reason: string) => new AppError('LLM_UNAVAILABLE', 'The AI provider is unavailable', { reason });
+// Worth trying another model before the first token: the provider is down, overloaded, rate
+// limiting or unreachable — not a request it rejected, nor credentials it refused.
+export function isFallbackEligible(error: unknown): boolean {
+  if (!(error instanceof AppError)) return false;
+  const { failure, status } = (error.details ?? {}) as { failure?: string; status?: number };
+  if (failure === 'timeout' || failure === 'connection') return true;
+  return failure === 'status' && status !== undefined && (status === 429 || status >= 500);
+}
 
-// The SDK prefixes messages with the status ("400 The model ..."); the body's own message is cleaner.
+const upstreamDown = (details: Record<string, unknown>) => new AppError('LLM_UNAVAILABLE', 'The AI provider is unavailable', details);
+
 // An upstream (or a proxy in front of it) may echo the key, whole or masked: neither leaves.
-function upstreamMessage(error: { error?: unknown; message: string }, secrets: string[]): string {
-  const body = error.error as { message?: unknown } | undefined;
-  const message = typeof body?.message === 'string' ? body.message : error.message.replace(/^\d{3}\s+/, '');
-  const redacted = secrets.filter((secret) => secret.length >= 8).reduce((text, secret) => text.split(secret).join('[redacted]'), message);
+function clientMessage(message: string | undefined, secrets: string[]): string {
+  const redacted = secrets.filter((secret) => secret.length >= 8).reduce((text, secret) => text.split(secret).join('[redacted]'), message ?? '');
   return redacted.replace(API_KEY_LIKE, '[redacted]').slice(0, 500) || 'The AI provider rejected the request';
 }
 

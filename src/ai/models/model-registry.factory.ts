@@ -11,14 +11,16 @@ export interface RegistrySettings {
 }
 
 // The registry's settings from the configuration: a provider is on when it has a key or a base URL.
-// Only the `openai` kind has an adapter so far: models of the other kinds may be listed in the
-// file, and answer 503 (their client is not initialized) until theirs lands.
 export function registrySettingsOf(get: <K extends keyof Env>(key: K) => Env[K]): RegistrySettings {
   return {
     modelsFile: get('AI_MODELS_FILE'),
     defaultChatModel: get('OPENAI_MODEL'),
     defaultEmbeddingModel: get('OPENAI_EMBEDDING_MODEL'),
-    providersOn: { openai: Boolean(get('OPENAI_API_KEY') || get('OPENAI_BASE_URL')), anthropic: false, gemini: false },
+    providersOn: {
+      openai: Boolean(get('OPENAI_API_KEY') || get('OPENAI_BASE_URL')),
+      anthropic: Boolean(get('ANTHROPIC_API_KEY') || get('ANTHROPIC_BASE_URL')),
+      gemini: Boolean(get('GEMINI_API_KEY') || get('GEMINI_BASE_URL')),
+    },
   };
 }
 
@@ -80,6 +82,9 @@ function checkRegistry(models: RegisteredModel[], settings: RegistrySettings): v
     byId.set(model.id, model);
   }
   for (const model of models) {
+    if (model.provider !== 'openai' && model.capabilities.includes('embeddings')) {
+      throw invalid('AI_MODELS_FILE', `model ${model.id}: only the openai kind embeds text`);
+    }
     for (const fallback of model.fallbacks) {
       const target = byId.get(fallback);
       if (!target) throw invalid('AI_MODELS_FILE', `model ${model.id}: fallback ${fallback} is not in the registry`);

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { APIError } from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { Stream } from 'openai/streaming';
-import { readCompletionChunks } from './completion-chunks';
+import { readCompletionChunks } from './openai-sse';
 
 // A response whose body hands out `parts` one read at a time, and records whether it was cancelled.
 function sseResponse(parts: (string | Uint8Array)[]) {

@@ -1,0 +1,70 @@
+import { Injectable } from '@nestjs/common';
+import { AppError } from '../../common/errors/app-error';
+import { ModelRegistry } from '../models/model-registry.service';
+import type { ProviderKind, RegisteredModel } from '../models/model.types';
+import { LlmCallRecorder } from './llm-call';
+import { isFallbackEligible } from './llm-error';
+import type { CallContext, CompletionEvent, EmbeddingResult, LlmMessage } from './llm.types';
+import { AnthropicProvider } from './providers/anthropic.provider';
+import type { ChatProvider } from './providers/chat-provider';
+import { GeminiProvider } from './providers/gemini.provider';
+import { OpenAiProvider } from './providers/openai.provider';
+
+export interface ChatCall {
+  messages: LlmMessage[];
+  maxTokens: number;
+  temperature: number;
+  isStreamed: boolean;
+  signal: AbortSignal;
+  context: CallContext;
+}
+
+// What a completion ends with, naming the registry model that answered (a fallback, maybe).
+export type AnsweredEvent = Exclude<CompletionEvent, { type: 'end' }> | (Extract<CompletionEvent, { type: 'end' }> & { modelId: string });
+
+// The models' one door: picks the provider of a registry model and, when its upstream fails before
+// the first token with what another model may answer (5xx, 429, timeout, refused connection), tries
+// the model's fallbacks in their order. After the first token there is no fallback.
+@Injectable()
+export class LlmService {
+  private readonly providers: Record<ProviderKind, ChatProvider>;
+
+  constructor(
+    openai: OpenAiProvider,
+    anthropic: AnthropicProvider,
+    gemini: GeminiProvider,
+    private readonly models: ModelRegistry,
+    private readonly recorder: LlmCallRecorder,
+  ) {
+    this.providers = { openai, anthropic, gemini };
+  }
+
+  async *complete(model: RegisteredModel, call: ChatCall): AsyncGenerator<AnsweredEvent> {
+    const candidates = [model, ...model.fallbacks.map((id) => this.models.find(id)).filter((m): m is RegisteredModel => !!m && this.models.isProviderOn(m.provider))];
+    for (const [index, candidate] of candidates.entries()) {
+      const events = this.providers[candidate.provider].complete(
+        { messages: call.messages, upstreamModel: candidate.upstreamModel, maxTokens: call.maxTokens, temperature: call.temperature },
+        { isStreamed: call.isStreamed, signal: call.signal, context: { ...call.context, modelId: candidate.id } },
+      );
+      let first: IteratorResult<CompletionEvent>;
+      try {
+        first = await events.next();
+      } catch (error) {
+        const next = candidates[index + 1];
+        if (!next || call.signal.aborted || !isFallbackEligible(error)) throw error;
+        this.recorder.fallback(candidate.id, next.id, error as AppError, call.context);
+        continue;
+      }
+      for (let next = first; !next.done; next = await events.next()) {
+        yield next.value.type === 'end' ? { ...next.value, modelId: candidate.id } : next.value;
+      }
+      return;
+    }
+  }
+
+  embed(model: RegisteredModel, text: string, context: CallContext): Promise<EmbeddingResult> {
+    const provider = this.providers[model.provider];
+    if (!provider.embed) throw new AppError('VALIDATION_FAILED', `model ${model.id} cannot embed text`);
+    return provider.embed(text, model.upstreamModel, { ...context, modelId: model.id });
+  }
+}
