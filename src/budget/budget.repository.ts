@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '../generated/prisma/client';
 import { PrismaService } from '../prisma/prisma.service';
+import type { Settlement, UsageByModel } from './budget.types';
 
 // The user's holds that still count: lapsed ones are ignored (and replaced by the next reservation);
 // a count gone negative (a call that outlived a lapse returned its hold) reads as none.
@@ -8,15 +9,18 @@ const LIVE_HOLDS = Prisma.sql`(CASE WHEN "reservationExpiresAt" > now() THEN GRE
 
 const ALWAYS = Prisma.sql`true`;
 
-// The budget's SQL, on the budget columns of "User". Each change is one UPDATE with SQL
-// increments, so concurrent calls never lose tokens; the `*Sql` builders are the same UPDATEs for
-// a caller that runs them inside a larger statement (see BudgetChange).
+// The budget's SQL: the budget columns of "User" and the usage ledger. Each change is one statement
+// with SQL increments, so concurrent calls never lose tokens; the `*Ctes` builders are the same
+// writes for a caller that runs them inside a larger statement (see BudgetChange).
 @Injectable()
 export class BudgetRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  findStanding(userId: string): Promise<{ totalTokensUsed: number; tokenLimit: number; lastAiCallAt: Date | null } | null> {
-    return this.prisma.user.findUnique({ where: { id: userId }, select: { totalTokensUsed: true, tokenLimit: true, lastAiCallAt: true } });
+  findStanding(userId: string) {
+    return this.prisma.user.findUnique({
+      where: { id: userId },
+      select: { totalTokensUsed: true, tokenLimit: true, totalCostUsd: true, lastAiCallAt: true },
+    });
   }
 
   standingSql(userId: string): Prisma.Sql {
@@ -25,34 +29,62 @@ export class BudgetRepository {
 
   // False: refused (or no such user).
   async reserve(userId: string, tokens: number, ttlMs: number): Promise<boolean> {
-    return (await this.prisma.$executeRaw(this.reserveSql(userId, tokens, ttlMs))) === 1;
+    const rows = await this.prisma.queryPrepared<{ held: number }>(Prisma.sql`WITH ${this.reserveCtes(userId, tokens, ttlMs)} SELECT 1 AS "held" FROM hold`);
+    return rows.length === 1;
   }
 
-  // Adds a hold of `tokens` unless the usage plus the live holds already reach the limit. Concurrent
-  // calls queue on the row lock and each re-reads the row it waited for, so every call sees the
-  // holds of those admitted before it.
-  reserveSql(userId: string, tokens: number, ttlMs: number, onlyIf: Prisma.Sql = ALWAYS): Prisma.Sql {
-    return Prisma.sql`
+  // `hold`: adds a hold of `tokens` unless the usage plus the live holds already reach the limit,
+  // and returns a row when it did. Concurrent calls queue on the row lock and each re-reads the row
+  // it waited for, so every call sees the holds of those admitted before it.
+  reserveCtes(userId: string, tokens: number, ttlMs: number, onlyIf: Prisma.Sql = ALWAYS): Prisma.Sql {
+    return Prisma.sql`hold AS (
       UPDATE "User"
       SET "reservedTokens" = ${LIVE_HOLDS} + ${tokens}::int,
           "reservationExpiresAt" = now() + ${ttlMs}::int * interval '1 millisecond'
       WHERE "id" = ${userId}::uuid AND "totalTokensUsed" + ${LIVE_HOLDS} < "tokenLimit" AND ${onlyIf}
-      RETURNING 1`;
+      RETURNING 1
+    )`;
   }
 
-  async settle(userId: string, settlement: { tokens: number | null; heldTokens: number }): Promise<void> {
-    await this.prisma.$executeRaw(this.settleSql(userId, settlement));
+  // Settles one call on its own. True when its usage was recorded (and counted).
+  async settle(userId: string, settlement: Settlement): Promise<boolean> {
+    const recorded = settlement.usage ? Prisma.sql`EXISTS (SELECT 1 FROM budget_record)` : Prisma.sql`false`;
+    const [row] = await this.prisma.queryPrepared<{ isRecorded: boolean }>(Prisma.sql`WITH ${this.settleCtes(userId, settlement)} SELECT ${recorded} AS "isRecorded"`);
+    return row.isRecorded;
   }
 
-  // Counts the call's tokens (none when null) and returns its hold.
-  settleSql(userId: string, { tokens, heldTokens }: { tokens: number | null; heldTokens: number }, onlyIf: Prisma.Sql = ALWAYS): Prisma.Sql {
-    return Prisma.sql`
+  // `budget_record` (when there is usage): the call in the ledger, unless its idempotency key is
+  // there already; `budget_settle`: the hold back, and the recorded usage added to the user's totals.
+  settleCtes(userId: string, { heldTokens, usage, idempotencyKey }: Settlement, onlyIf: Prisma.Sql = ALWAYS): Prisma.Sql {
+    const settle = (counted: Prisma.Sql) => Prisma.sql`budget_settle AS (
       UPDATE "User"
       SET "reservedTokens" = "reservedTokens" - ${heldTokens}::int,
-          "totalTokensUsed" = "totalTokensUsed" + ${tokens ?? 0}::int,
-          "lastAiCallAt" = CASE WHEN ${tokens !== null}::boolean THEN now() ELSE "lastAiCallAt" END,
+          "totalTokensUsed" = "totalTokensUsed" + CASE WHEN ${counted} THEN ${usage?.totalTokens ?? 0}::int ELSE 0 END,
+          "totalCostUsd" = "totalCostUsd" + CASE WHEN ${counted} THEN ${usage?.costUsd ?? 0}::float8 ELSE 0 END,
+          "lastAiCallAt" = CASE WHEN ${counted} THEN now() ELSE "lastAiCallAt" END,
           "updatedAt" = now()
       WHERE "id" = ${userId}::uuid AND ${onlyIf}
-      RETURNING 1`;
+      RETURNING 1
+    )`;
+    if (!usage) return settle(Prisma.sql`false`);
+    return Prisma.sql`budget_record AS (
+      INSERT INTO "UsageRecord" ("id", "userId", "kind", "model", "promptTokens", "completionTokens", "tokens", "costUsd", "idempotencyKey", "createdAt")
+      SELECT gen_random_uuid(), ${userId}::uuid, ${usage.kind}::text, ${usage.model}::text, ${usage.promptTokens}::int, ${usage.completionTokens}::int,
+             ${usage.totalTokens}::int, ${usage.costUsd}::float8, ${idempotencyKey ?? null}::text, now()
+      WHERE ${onlyIf}
+      ON CONFLICT ("idempotencyKey") DO NOTHING
+      RETURNING 1
+    ),
+    ${settle(Prisma.sql`EXISTS (SELECT 1 FROM budget_record)`)}`;
+  }
+
+  // The ledger by model; a model whose calls have no price sums to a null cost.
+  async usageByModel(userId: string): Promise<UsageByModel[]> {
+    const rows = await this.prisma.$queryRaw<UsageByModel[]>(Prisma.sql`
+      SELECT "model", count(*)::int AS "requests", sum("promptTokens")::int AS "promptTokens", sum("completionTokens")::int AS "completionTokens",
+             sum("tokens")::int AS "totalTokens", sum("costUsd") AS "costUsd"
+      FROM "UsageRecord" WHERE "userId" = ${userId}::uuid
+      GROUP BY "model" ORDER BY "model"`);
+    return rows;
   }
 }

@@ -58,6 +58,13 @@ export class MetricsService {
     help: 'Chat streams running (this instance)',
     registers: [this.registry],
   });
+  private readonly cost = new Counter({
+    name: 'ai_cost_usd_total',
+    help: 'Cost of AI calls in USD at the registry prices, by model (models without a price add nothing)',
+    labelNames: ['model'],
+    registers: [this.registry],
+  });
+
   private readonly fallbacks = new Counter({
     name: 'ai_fallbacks_total',
     help: 'Calls answered by a fallback model because the chosen one failed before its first token',
@@ -96,6 +103,10 @@ export class MetricsService {
 
   countUpstreamError(code: string): void {
     this.upstreamErrors.inc({ code });
+  }
+
+  countCost(model: string, costUsd: number | null): void {
+    if (costUsd) this.cost.inc({ model: this.modelLabel(model) }, costUsd);
   }
 
   countFallback(from: string, to: string): void {

@@ -32,6 +32,8 @@ describe('POST /api/v1/ai/chat (e2e)', () => {
       content: 'NestJS is a progressive Node.js framework.',
       model: 'gpt-4',
       tokens: 21,
+      // gpt-4 at $30 / $60 per million tokens: 12 × 30 + 9 × 60 = 900 millionths of a dollar.
+      costUsd: 0.0009,
       createdAt: anyDate,
     });
     const [upstream] = fake.chatRequests();

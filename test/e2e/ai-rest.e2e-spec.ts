@@ -29,6 +29,7 @@ describe('conversations, embeddings and usage (e2e)', () => {
         userId: user.id,
         messageCount: 0,
         totalTokens: 0,
+        totalCostUsd: 0,
         createdAt: anyDate,
         updatedAt: anyDate,
       });
@@ -64,6 +65,7 @@ describe('conversations, embeddings and usage (e2e)', () => {
         userId: user.id,
         messageCount: 0,
         totalTokens: 0,
+        totalCostUsd: 0,
         createdAt: anyDate,
         updatedAt: anyDate,
       });
@@ -93,17 +95,35 @@ describe('conversations, embeddings and usage (e2e)', () => {
   describe('GET /api/v1/ai/conversations/:id', () => {
     it('returns the conversation with its messages oldest first', async () => {
       const user = await registerUser(t);
-      fake.enqueue({ content: 'Answer one', usage: { total_tokens: 30 } }, { content: 'Answer two', usage: { total_tokens: 40 } });
+      fake.enqueue(
+        { content: 'Answer one', usage: { prompt_tokens: 20, completion_tokens: 10, total_tokens: 30 } },
+        { content: 'Answer two', usage: { prompt_tokens: 30, completion_tokens: 10, total_tokens: 40 } },
+      );
       const first = await t.http.post('/api/v1/ai/chat').set(user.auth).send({ message: 'Question one' }).expect(201);
       const id = first.body.conversationId;
       await t.http.post('/api/v1/ai/chat').set(user.auth).send({ message: 'Question two', conversationId: id }).expect(201);
       const res = await t.http.get(`/api/v1/ai/conversations/${id}`).set(user.auth).expect(200);
-      const message = (role: string, content: string, tokens: number | null, model: string | null) => ({
+      const question = (content: string) => ({
         id: anyId,
-        role,
+        role: 'USER',
         content,
+        promptTokens: null,
+        completionTokens: null,
+        tokens: null,
+        costUsd: null,
+        model: null,
+        status: 'complete',
+        createdAt: anyDate,
+      });
+      const answer = (content: string, promptTokens: number, completionTokens: number, tokens: number, costUsd: number) => ({
+        id: anyId,
+        role: 'ASSISTANT',
+        content,
+        promptTokens,
+        completionTokens,
         tokens,
-        model,
+        costUsd,
+        model: 'gpt-4',
         status: 'complete',
         createdAt: anyDate,
       });
@@ -113,14 +133,11 @@ describe('conversations, embeddings and usage (e2e)', () => {
         userId: user.id,
         messageCount: 4,
         totalTokens: 70,
+        // gpt-4 at $30 / $60 per million tokens: 20 × 30 + 10 × 60 = 1,200 and 30 × 30 + 10 × 60 = 1,500 millionths.
+        totalCostUsd: 0.0027,
         createdAt: anyDate,
         updatedAt: anyDate,
-        messages: [
-          message('USER', 'Question one', null, null),
-          message('ASSISTANT', 'Answer one', 30, 'gpt-4'),
-          message('USER', 'Question two', null, null),
-          message('ASSISTANT', 'Answer two', 40, 'gpt-4'),
-        ],
+        messages: [question('Question one'), answer('Answer one', 20, 10, 30, 0.0012), question('Question two'), answer('Answer two', 30, 10, 40, 0.0015)],
       });
     });
 
@@ -167,8 +184,8 @@ describe('conversations, embeddings and usage (e2e)', () => {
       expect(res.body.embedding).toHaveLength(8);
       expect(res.body.embedding.every((x: unknown) => typeof x === 'number')).toBe(true);
       expect(fake.embeddingRequests()[0].body).toMatchObject({ model: 'text-embedding-3-small', input: 'Text to generate embeddings for' });
-      const records = await t.prisma.embeddingRecord.findMany({ where: { userId: user.id } });
-      expect(records.map((r) => [r.model, r.tokens])).toEqual([['text-embedding-3-small', 8]]);
+      const records = await t.prisma.usageRecord.findMany({ where: { userId: user.id } });
+      expect(records.map((r) => [r.kind, r.model, r.tokens])).toEqual([['embedding', 'text-embedding-3-small', 8]]);
       const me = await t.http.get('/api/v1/auth/me').set(user.auth).expect(200);
       expect(me.body.totalTokensUsed).toBe(8);
     });
@@ -197,18 +214,29 @@ describe('conversations, embeddings and usage (e2e)', () => {
     it('starts empty with lastUsed null', async () => {
       const user = await registerUser(t);
       const res = await t.http.get('/api/v1/ai/usage').set(user.auth).expect(200);
-      expect(res.body).toEqual({ totalTokens: 0, conversationsCount: 0, messagesCount: 0, lastUsed: null });
+      expect(res.body).toEqual({ totalTokens: 0, totalCostUsd: 0, conversationsCount: 0, messagesCount: 0, lastUsed: null, byModel: [] });
     });
 
     it('adds chats and embeddings of the caller only', async () => {
       const user = await registerUser(t);
       const other = await registerUser(t);
-      fake.enqueue({ usage: { total_tokens: 100 } }, { usage: { total_tokens: 50 } });
+      fake.enqueue({ usage: { prompt_tokens: 60, completion_tokens: 40, total_tokens: 100 } }, { usage: { total_tokens: 50 } });
       await t.http.post('/api/v1/ai/chat').set(user.auth).send({ message: 'one' }).expect(201);
       await t.http.post('/api/v1/ai/chat').set(other.auth).send({ message: 'other' }).expect(201);
       await t.http.post('/api/v1/ai/embeddings').set(user.auth).send({ text: 'abcd' }).expect(200);
       const res = await t.http.get('/api/v1/ai/usage').set(user.auth).expect(200);
-      expect(res.body).toEqual({ totalTokens: 101, conversationsCount: 1, messagesCount: 2, lastUsed: anyDate });
+      // gpt-4 at $30 / $60 per million tokens: 60 × 30 + 40 × 60 = 4,200 millionths; the embedding model has no price.
+      expect(res.body).toEqual({
+        totalTokens: 101,
+        totalCostUsd: 0.0042,
+        conversationsCount: 1,
+        messagesCount: 2,
+        lastUsed: anyDate,
+        byModel: [
+          { model: 'gpt-4', requests: 1, promptTokens: 60, completionTokens: 40, totalTokens: 100, costUsd: 0.0042 },
+          { model: 'text-embedding-3-small', requests: 1, promptTokens: 1, completionTokens: 0, totalTokens: 1, costUsd: null },
+        ],
+      });
     });
   });
 });

@@ -65,7 +65,8 @@ describe('AI gateway /ai (e2e)', () => {
       { event: 'chat:message', data: { content: 'Nest', conversationId } },
       { event: 'chat:message', data: { content: 'JS is ', conversationId } },
       { event: 'chat:message', data: { content: 'great.', conversationId } },
-      { event: 'chat:end', data: { totalTokens: 15, model: 'gpt-4', messageId: anyId, conversationId } },
+      // gpt-4 at $30 / $60 per million tokens: 10 × 30 + 5 × 60 = 600 millionths of a dollar.
+      { event: 'chat:end', data: { totalTokens: 15, model: 'gpt-4', costUsd: 0.0006, messageId: anyId, conversationId } },
     ]);
     expect(fake.chatRequests()[0].body).toMatchObject({
       model: 'gpt-4',

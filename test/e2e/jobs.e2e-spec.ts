@@ -65,7 +65,16 @@ describe('Background jobs /api/v1/ai/jobs (e2e)', () => {
         id: queued.body.jobId,
         progress: 100,
         state: 'completed',
-        result: { conversationId: expect.any(String), messageId: expect.any(String), content: 'Background answer.', model: 'gpt-4', tokens: 12, createdAt: anyDate },
+        // gpt-4 at $30 / $60 per million tokens: 7 × 30 + 5 × 60 = 510 millionths of a dollar.
+        result: {
+          conversationId: expect.any(String),
+          messageId: expect.any(String),
+          content: 'Background answer.',
+          model: 'gpt-4',
+          tokens: 12,
+          costUsd: 0.00051,
+          createdAt: anyDate,
+        },
         failedReason: null,
       });
       expect(fake.chatRequests()).toHaveLength(1);
@@ -185,7 +194,7 @@ describe('Background jobs /api/v1/ai/jobs (e2e)', () => {
       expect(status.result.embedding.every((x: unknown) => typeof x === 'number')).toBe(true);
       expect(fake.embeddingRequests()).toHaveLength(1);
       expect(await totalTokensOf(user)).toBe(status.result.tokens);
-      expect(await t.prisma.embeddingRecord.count({ where: { userId: user.id } })).toBe(1);
+      expect(await t.prisma.usageRecord.count({ where: { userId: user.id, kind: 'embedding' } })).toBe(1);
     });
 
     it('retries an upstream 502 and counts the tokens once', async () => {

@@ -84,7 +84,7 @@ describe('model registry (e2e)', () => {
       }
       expect(fake.requests).toEqual([]);
       expect(await t.prisma.conversation.count({ where: { userId: user.id } })).toBe(0);
-      expect(await t.prisma.embeddingRecord.count({ where: { userId: user.id } })).toBe(0);
+      expect(await t.prisma.usageRecord.count({ where: { userId: user.id } })).toBe(0);
       const me = await t.http.get('/api/v1/auth/me').set(user.auth).expect(200);
       expect(me.body.totalTokensUsed).toBe(0);
     });
@@ -100,6 +100,7 @@ describe('model registry (e2e)', () => {
         { id: 'fast', provider: 'openai', upstreamModel: 'gpt-4o-mini' },
         { id: 'house-embed', provider: 'openai', upstreamModel: 'text-embedding-3-small', capabilities: ['embeddings'], pricing: null },
         { id: 'claude', provider: 'anthropic', upstreamModel: 'claude-sonnet-4-5' },
+        { id: 'house', provider: 'openai', upstreamModel: 'gpt-4o', pricing: { inputPerMTok: 2, outputPerMTok: 8 } },
       ]);
       t = await startTestApp({ OPENAI_BASE_URL: fake.baseUrl, AI_MODELS_FILE: modelsFile, OPENAI_MODEL: 'fast', OPENAI_EMBEDDING_MODEL: 'house-embed' });
       user = await registerUser(t);
@@ -123,6 +124,15 @@ describe('model registry (e2e)', () => {
           default: true,
         },
         { id: 'house-embed', provider: 'openai', contextWindow: null, maxOutputTokens: null, pricing: null, capabilities: ['embeddings'], default: true },
+        {
+          id: 'house',
+          provider: 'openai',
+          contextWindow: 128000,
+          maxOutputTokens: 16384,
+          pricing: { inputPerMTok: 2, outputPerMTok: 8 },
+          capabilities: ['chat'],
+          default: false,
+        },
       ]);
     });
 
@@ -148,6 +158,39 @@ describe('model registry (e2e)', () => {
       const embedding = await t.http.post('/api/v1/ai/embeddings').set(user.auth).send({ text: 'embed me' }).expect(200);
       expect(embedding.body.model).toBe('house-embed');
       expect(fake.embeddingRequests()[0].body.model).toBe('text-embedding-3-small');
+    });
+
+    it("prices every call at the file's prices: response, chat:end, message, conversation, usage and /metrics", async () => {
+      const priced = await registerUser(t);
+      // $2 / $8 per million tokens: 1,000 × 2 + 500 × 8 = 6,000 millionths; then 200 × 2 + 100 × 8 = 1,200.
+      fake.enqueue({ content: 'Priced.', usage: { prompt_tokens: 1000, completion_tokens: 500, total_tokens: 1500 } });
+      const res = await t.http.post('/api/v1/ai/chat').set(priced.auth).send({ message: 'price me', model: 'house' }).expect(201);
+      expect(res.body).toMatchObject({ model: 'house', tokens: 1500, costUsd: 0.006 });
+      const message = await t.prisma.message.findUniqueOrThrow({ where: { id: res.body.messageId } });
+      expect([message.promptTokens, message.completionTokens, message.tokens, message.costUsd]).toEqual([1000, 500, 1500, 0.006]);
+
+      fake.enqueue({ chunks: ['priced ', 'stream'], usage: { prompt_tokens: 200, completion_tokens: 100, total_tokens: 300 } });
+      const socket = await connectSocket(t.url, priced.accessToken);
+      try {
+        const events = recordEvents(socket);
+        socket.emit('chat:start', { message: 'again', model: 'house', conversationId: res.body.conversationId });
+        await expect(waitForTerminal(events)).resolves.toEqual({
+          event: 'chat:end',
+          data: expect.objectContaining({ model: 'house', totalTokens: 300, costUsd: 0.0012 }),
+        });
+      } finally {
+        socket.close();
+      }
+      const conversation = await t.http.get(`/api/v1/ai/conversations/${res.body.conversationId}`).set(priced.auth).expect(200);
+      expect(conversation.body.totalCostUsd).toBe(0.0072);
+      const usage = await t.http.get('/api/v1/ai/usage').set(priced.auth).expect(200);
+      expect(usage.body).toMatchObject({
+        totalTokens: 1800,
+        totalCostUsd: 0.0072,
+        byModel: [{ model: 'house', requests: 2, promptTokens: 1200, completionTokens: 600, totalTokens: 1800, costUsd: 0.0072 }],
+      });
+      const metrics = await t.http.get('/metrics').expect(200);
+      expect(metrics.text).toMatch(/ai_cost_usd_total\{[^}]*model="house"[^}]*\} 0\.0072/);
     });
 
     it("refuses a listed model whose provider is off with 503 naming the provider's client, sending nothing", async () => {

@@ -41,30 +41,52 @@ describe('BudgetService on PostgreSQL', () => {
   });
 });
 
-describe('EmbeddingRecordRepository on PostgreSQL', () => {
+describe('BudgetService.settle and the usage ledger on PostgreSQL', () => {
   let db: RepositoryTier;
   beforeAll(async () => (db = await openRepositoryTier()));
   afterAll(() => db.close());
 
-  it('records the call and settles the budget in one statement, once per idempotency key', async () => {
-    const user = await insertUser(db.prisma);
-    const record = { userId: user.id, model: 'text-embedding-3-small', tokens: 12, idempotencyKey: `job:${user.id}` };
-    await db.budget.reserve(user.id, 100);
-    await expect(db.embeddings.recordCall(record, db.budget.settlementOf(user.id, { tokens: 12, heldTokens: 100 }))).resolves.toBe(true);
-    await db.budget.reserve(user.id, 100);
-    await expect(db.embeddings.recordCall(record, db.budget.settlementOf(user.id, { tokens: 12, heldTokens: 100 }))).resolves.toBe(false);
-    // The second call changed nothing: its hold is still there for the caller to release.
-    expect(await db.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).toMatchObject({ totalTokensUsed: 12, reservedTokens: 100 });
-    expect(await db.prisma.embeddingRecord.count({ where: { userId: user.id } })).toBe(1);
+  const usage = (tokens: number, costUsd: number | null, model = 'text-embedding-3-small') => ({
+    kind: 'embedding' as const,
+    model,
+    promptTokens: tokens,
+    completionTokens: 0,
+    totalTokens: tokens,
+    costUsd,
   });
 
-  it('records every call without a key', async () => {
+  it('records the call and counts it, in one statement, once per idempotency key', async () => {
     const user = await insertUser(db.prisma);
-    for (let i = 0; i < 3; i++) {
-      await expect(db.embeddings.recordCall({ userId: user.id, model: 'm', tokens: 5 }, db.budget.settlementOf(user.id, { tokens: 5, heldTokens: 0 }))).resolves.toBe(
-        true,
-      );
-    }
-    expect(await db.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).toMatchObject({ totalTokensUsed: 15 });
+    const key = `job:${user.id}`;
+    await db.budget.reserve(user.id, 100);
+    await expect(db.budget.settle(user.id, { heldTokens: 100, usage: usage(12, 0.00024), idempotencyKey: key })).resolves.toBe(true);
+    await db.budget.reserve(user.id, 100);
+    await expect(db.budget.settle(user.id, { heldTokens: 100, usage: usage(12, 0.00024), idempotencyKey: key })).resolves.toBe(false);
+    // The second call counted nothing; its hold went back all the same.
+    expect(await db.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).toMatchObject({ totalTokensUsed: 12, totalCostUsd: 0.00024, reservedTokens: 0 });
+    expect(await db.prisma.usageRecord.count({ where: { userId: user.id } })).toBe(1);
+  });
+
+  it('records every call without a key, and a model without a price adds no cost', async () => {
+    const user = await insertUser(db.prisma);
+    for (let i = 0; i < 3; i++) await expect(db.budget.settle(user.id, { heldTokens: 0, usage: usage(5, null, 'local') })).resolves.toBe(true);
+    expect(await db.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).toMatchObject({ totalTokensUsed: 15, totalCostUsd: 0 });
+  });
+
+  it('sums the ledger by model, a model without prices to a null cost', async () => {
+    const user = await insertUser(db.prisma);
+    const chat = (promptTokens: number, completionTokens: number, costUsd: number) => ({
+      heldTokens: 0,
+      usage: { kind: 'chat' as const, model: 'gpt-4o', promptTokens, completionTokens, totalTokens: promptTokens + completionTokens, costUsd },
+    });
+    await db.budget.settle(user.id, chat(100, 50, 0.00075));
+    await db.budget.settle(user.id, chat(10, 5, 0.000075));
+    await db.budget.settle(user.id, { heldTokens: 0, usage: usage(7, null, 'local') });
+    const totals = await db.budget.getUsage(user.id);
+    expect(totals).toMatchObject({ totalTokensUsed: 172, totalCostUsd: 0.000825 });
+    expect(totals.byModel).toEqual([
+      { model: 'gpt-4o', requests: 2, promptTokens: 110, completionTokens: 55, totalTokens: 165, costUsd: 0.000825 },
+      { model: 'local', requests: 1, promptTokens: 7, completionTokens: 0, totalTokens: 7, costUsd: null },
+    ]);
   });
 });

@@ -17,12 +17,28 @@ describe('ChatTurnRepository (PostgreSQL)', () => {
       message: question(content),
       hold: db.budget.holdOf(userId, heldTokens),
     });
-  const close = (userId: string, conversationId: string, tokens: number | null, heldTokens: number) =>
-    db.turns.closeTurn({
+  // An answer of `tokens` (null: failed) split 1:2 between prompt and completion, costing 1e-6 USD a token.
+  const close = (userId: string, conversationId: string, tokens: number | null, heldTokens: number) => {
+    const completionTokens = tokens === null ? 0 : Math.floor((2 * tokens) / 3);
+    const usage =
+      tokens === null
+        ? null
+        : { kind: 'chat' as const, model: 'gpt-4', promptTokens: tokens - completionTokens, completionTokens, totalTokens: tokens, costUsd: tokens / 1e6 };
+    return db.turns.closeTurn({
       conversationId,
-      answer: { role: 'ASSISTANT', content: 'answer', tokens, model: 'gpt-4', status: tokens === null ? 'failed' : 'complete' },
-      settlement: db.budget.settlementOf(userId, { tokens, heldTokens }),
+      answer: {
+        role: 'ASSISTANT',
+        content: 'answer',
+        promptTokens: usage?.promptTokens,
+        completionTokens: usage?.completionTokens,
+        tokens,
+        costUsd: usage?.costUsd,
+        model: 'gpt-4',
+        status: tokens === null ? 'failed' : 'complete',
+      },
+      settlement: db.budget.settlementOf(userId, { heldTokens, usage }),
     });
+  };
   async function conversationWith(userId: string, contents: string[]) {
     const conversation = await db.prisma.conversation.create({ data: { userId, title: 't', messageCount: contents.length } });
     const base = Date.UTC(2026, 0, 1);
@@ -147,19 +163,37 @@ describe('ChatTurnRepository (PostgreSQL)', () => {
       const conversation = await conversationWith(user.id, ['q']);
       const answer = await close(user.id, conversation.id, 42, 500);
       expect(answer).toEqual(
-        expect.objectContaining({ conversationId: conversation.id, role: 'ASSISTANT', content: 'answer', tokens: 42, model: 'gpt-4', status: 'complete' }),
+        expect.objectContaining({
+          conversationId: conversation.id,
+          role: 'ASSISTANT',
+          content: 'answer',
+          promptTokens: 14,
+          completionTokens: 28,
+          tokens: 42,
+          costUsd: 0.000042,
+          model: 'gpt-4',
+          status: 'complete',
+        }),
       );
-      expect(await db.prisma.conversation.findUniqueOrThrow({ where: { id: conversation.id } })).toMatchObject({ messageCount: 2, totalTokens: 42 });
+      expect(await db.prisma.conversation.findUniqueOrThrow({ where: { id: conversation.id } })).toMatchObject({
+        messageCount: 2,
+        totalTokens: 42,
+        totalCostUsd: 0.000042,
+      });
       const after = await userRow(user.id);
-      expect(after).toMatchObject({ totalTokensUsed: 42, reservedTokens: 0 });
+      expect(after).toMatchObject({ totalTokensUsed: 42, totalCostUsd: 0.000042, reservedTokens: 0 });
       expect(after.lastAiCallAt).toEqual(expect.any(Date));
+      expect(await db.prisma.usageRecord.findMany({ where: { userId: user.id } })).toEqual([
+        expect.objectContaining({ kind: 'chat', model: 'gpt-4', promptTokens: 14, completionTokens: 28, tokens: 42, costUsd: 0.000042 }),
+      ]);
     });
 
     it('counts no tokens for a failed answer but returns its hold', async () => {
       const user = await insertUser(db.prisma, { reservedTokens: 500, reservationExpiresAt: new Date(Date.now() + 60_000) });
       const conversation = await conversationWith(user.id, ['q']);
-      expect(await close(user.id, conversation.id, null, 500)).toMatchObject({ status: 'failed', tokens: null });
-      expect(await userRow(user.id)).toMatchObject({ totalTokensUsed: 0, reservedTokens: 0, lastAiCallAt: null });
+      expect(await close(user.id, conversation.id, null, 500)).toMatchObject({ status: 'failed', tokens: null, costUsd: null });
+      expect(await userRow(user.id)).toMatchObject({ totalTokensUsed: 0, totalCostUsd: 0, reservedTokens: 0, lastAiCallAt: null });
+      expect(await db.prisma.usageRecord.count({ where: { userId: user.id } })).toBe(0);
     });
 
     it('writes nothing, the settle included, when the conversation is gone', async () => {
@@ -168,6 +202,7 @@ describe('ChatTurnRepository (PostgreSQL)', () => {
       await db.prisma.conversation.delete({ where: { id: conversation.id } });
       await expect(close(user.id, conversation.id, 42, 500)).resolves.toBeNull();
       expect(await userRow(user.id)).toMatchObject({ totalTokensUsed: 0, reservedTokens: 500 });
+      expect(await db.prisma.usageRecord.count({ where: { userId: user.id } })).toBe(0);
     });
 
     it('loses no tokens when many turns of one user close at once', async () => {

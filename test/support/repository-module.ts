@@ -4,7 +4,6 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { ChatTurnRepository } from '../../src/ai/chat/chat-turn.repository';
 import { ConversationRepository } from '../../src/ai/conversations/conversation.repository';
-import { EmbeddingRecordRepository } from '../../src/ai/embeddings/embedding-record.repository';
 import { BudgetModule } from '../../src/budget/budget.module';
 import { BudgetService } from '../../src/budget/budget.service';
 import { AppConfigModule } from '../../src/config/config.module';
@@ -19,7 +18,6 @@ export interface RepositoryTier {
   budget: BudgetService;
   turns: ChatTurnRepository;
   conversations: ConversationRepository;
-  embeddings: EmbeddingRecordRepository;
   // A plain pg client of the same database, for holding locks the statements under test must wait on.
   side: pg.Client;
   close(): Promise<void>;
@@ -30,7 +28,7 @@ export interface RepositoryTier {
 export async function openRepositoryTier(): Promise<RepositoryTier> {
   const module = await Test.createTestingModule({
     imports: [AppConfigModule.forRoot(validateEnv(baseTestEnv())), PrismaModule, BudgetModule],
-    providers: [ChatTurnRepository, ConversationRepository, EmbeddingRecordRepository],
+    providers: [ChatTurnRepository, ConversationRepository],
   }).compile();
   const side = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
   await side.connect();
@@ -40,7 +38,6 @@ export async function openRepositoryTier(): Promise<RepositoryTier> {
     budget: module.get(BudgetService),
     turns: module.get(ChatTurnRepository),
     conversations: module.get(ConversationRepository),
-    embeddings: module.get(EmbeddingRecordRepository),
     side,
     close: async () => {
       await side.end();

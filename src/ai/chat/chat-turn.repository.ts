@@ -73,7 +73,7 @@ export class ChatTurnRepository {
           WHERE "id" = ${conversationId}::uuid AND "userId" = ${userId}::uuid AND EXISTS (SELECT 1 FROM hold)
           RETURNING "id"`;
     const [row] = await this.prisma.queryPrepared<OpenTurnRow>(Prisma.sql`
-      WITH hold AS (${hold.toSql(ownsConversation)}),
+      WITH ${hold.toCtes(ownsConversation)},
       c AS (${conversation}),
       m AS (${insertMessageFrom(message)})
       SELECT EXISTS (SELECT 1 FROM hold) AS "held", ${ownsConversation} AS "conversationFound", m.*
@@ -89,11 +89,12 @@ export class ChatTurnRepository {
     const [row] = await this.prisma.queryPrepared<Message>(Prisma.sql`
       WITH c AS (
         UPDATE "Conversation"
-        SET "messageCount" = "messageCount" + 1, "totalTokens" = "totalTokens" + ${answer.tokens ?? 0}::int, "updatedAt" = now()
+        SET "messageCount" = "messageCount" + 1, "totalTokens" = "totalTokens" + ${answer.tokens ?? 0}::int,
+            "totalCostUsd" = "totalCostUsd" + ${answer.costUsd ?? 0}::float8, "updatedAt" = now()
         WHERE "id" = ${conversationId}::uuid
         RETURNING "id"
       ),
-      settle AS (${settlement.toSql(Prisma.sql`EXISTS (SELECT 1 FROM c)`)})
+      ${settlement.toCtes(Prisma.sql`EXISTS (SELECT 1 FROM c)`)}
       ${insertMessageFrom(answer)}`);
     return row ?? null;
   }
@@ -107,13 +108,15 @@ export class ChatTurnRepository {
 // Inserts `message` into the conversation returned by the CTE `c`, returning it as Prisma would.
 function insertMessageFrom(message: NewMessage): Prisma.Sql {
   return Prisma.sql`
-    INSERT INTO "Message" ("id", "conversationId", "role", "content", "tokens", "tokensEstimated", "model", "status", "idempotencyKey", "createdAt")
-    SELECT gen_random_uuid(), c."id", ${message.role}::"Role", ${message.content}::text, ${message.tokens ?? null}::int,
+    INSERT INTO "Message" ("id", "conversationId", "role", "content", "promptTokens", "completionTokens", "tokens", "costUsd", "tokensEstimated", "model",
+                           "status", "idempotencyKey", "createdAt")
+    SELECT gen_random_uuid(), c."id", ${message.role}::"Role", ${message.content}::text, ${message.promptTokens ?? null}::int,
+           ${message.completionTokens ?? null}::int, ${message.tokens ?? null}::int, ${message.costUsd ?? null}::float8,
            ${message.tokensEstimated ?? false}::boolean, ${message.model ?? null}::text, ${message.status ?? 'complete'}::"MessageStatus",
            ${message.idempotencyKey ?? null}::text, now()
     FROM c
-    RETURNING "id", "conversationId", "role"::text AS "role", "content", "tokens", "tokensEstimated", "model",
-              "status"::text AS "status", "idempotencyKey", "createdAt"`;
+    RETURNING "id", "conversationId", "role"::text AS "role", "content", "promptTokens", "completionTokens", "tokens", "costUsd", "tokensEstimated",
+              "model", "status"::text AS "status", "idempotencyKey", "createdAt"`;
 }
 
 function toMessage(row: OpenTurnRow): Message {

@@ -51,7 +51,9 @@ interface OpenTurn {
 interface Answer {
   content: string;
   model: string;
-  usage: TokenUsage;
+  // Null: nothing to count (a failed answer).
+  usage: TokenUsage | null;
+  costUsd: number | null;
   status: MessageStatus;
 }
 
@@ -135,7 +137,7 @@ export class ChatTurnRunner {
       }
       if (!end) throw new AppError('LLM_UNAVAILABLE', 'The AI stream ended without a result');
       const status = end.isAborted ? 'stopped' : 'complete';
-      const message = await this.dbPhase(() => this.close(turn, { content: text, model: end.modelId, usage: end.usage, status }));
+      const message = await this.dbPhase(() => this.close(turn, { content: text, model: end.modelId, usage: end.usage, costUsd: end.costUsd, status }));
       isEnded = true;
       yield { type: end.isAborted ? 'stopped' : 'end', message };
     } catch (error) {
@@ -212,20 +214,31 @@ export class ChatTurnRunner {
   }
 
   // Stores the answer and settles the budget in one statement. A failed answer counts no tokens.
-  private async close(turn: OpenTurn, answer: Answer): Promise<Message> {
-    const tokens = answer.status === 'failed' ? null : answer.usage.totalTokens;
+  private async close(turn: OpenTurn, { content, model, usage, costUsd, status }: Answer): Promise<Message> {
+    const idempotencyKey = turn.idempotencyKey ? answerKey(turn.idempotencyKey) : null;
+    const counted = usage && {
+      kind: 'chat' as const,
+      model,
+      promptTokens: usage.promptTokens,
+      completionTokens: usage.completionTokens,
+      totalTokens: usage.totalTokens,
+      costUsd,
+    };
     const stored = await this.turns.closeTurn({
       conversationId: turn.conversationId,
       answer: {
         role: 'ASSISTANT',
-        content: answer.content,
-        tokens,
-        tokensEstimated: tokens !== null && answer.usage.isEstimated,
-        model: answer.model,
-        status: answer.status,
-        idempotencyKey: turn.idempotencyKey ? answerKey(turn.idempotencyKey) : null,
+        content,
+        promptTokens: usage?.promptTokens ?? null,
+        completionTokens: usage?.completionTokens ?? null,
+        tokens: usage?.totalTokens ?? null,
+        costUsd: usage ? costUsd : null,
+        tokensEstimated: usage?.isEstimated ?? false,
+        model,
+        status,
+        idempotencyKey,
       },
-      settlement: this.budget.settlementOf(turn.userId, { tokens, heldTokens: turn.heldTokens }),
+      settlement: this.budget.settlementOf(turn.userId, { heldTokens: turn.heldTokens, usage: counted, idempotencyKey }),
     });
     if (!stored) throw new NotFoundError('Conversation');
     return stored;
@@ -235,8 +248,7 @@ export class ChatTurnRunner {
   // hold goes back.
   private async keepPartialAnswer(turn: OpenTurn, text: string): Promise<void> {
     if (!text) return this.budget.release(turn.userId, turn.heldTokens);
-    const usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0, isEstimated: true };
-    await this.close(turn, { content: text, model: turn.model, usage, status: 'failed' }).catch((error: unknown) => {
+    await this.close(turn, { content: text, model: turn.model, usage: null, costUsd: null, status: 'failed' }).catch((error: unknown) => {
       this.logger.error({ err: error, conversationId: turn.conversationId }, 'could not store a failed partial answer');
       return this.budget.release(turn.userId, turn.heldTokens);
     });

@@ -44,7 +44,10 @@ export interface TurnContext {
 export interface NewMessage {
   role: Role;
   content: string;
+  promptTokens?: number | null;
+  completionTokens?: number | null;
   tokens?: number | null;
+  costUsd?: number | null;
   tokensEstimated?: boolean;
   model?: string | null;
   status?: MessageStatus;

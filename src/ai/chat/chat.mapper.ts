@@ -8,5 +8,6 @@ export const mapChatResponse = (message: Message): ChatResponseDto => ({
   content: message.content,
   model: message.model ?? '',
   tokens: message.tokens ?? 0,
+  costUsd: message.costUsd,
   createdAt: message.createdAt,
 });

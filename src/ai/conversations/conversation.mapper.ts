@@ -7,6 +7,7 @@ export const mapConversation = (c: Conversation): ConversationResponseDto => ({
   userId: c.userId,
   messageCount: c.messageCount,
   totalTokens: c.totalTokens,
+  totalCostUsd: c.totalCostUsd,
   createdAt: c.createdAt,
   updatedAt: c.updatedAt,
 });
@@ -15,7 +16,10 @@ const mapMessage = (m: Message): MessageResponseDto => ({
   id: m.id,
   role: m.role,
   content: m.content,
+  promptTokens: m.promptTokens,
+  completionTokens: m.completionTokens,
   tokens: m.tokens,
+  costUsd: m.costUsd,
   model: m.model,
   status: m.status,
   createdAt: m.createdAt,

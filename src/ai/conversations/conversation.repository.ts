@@ -37,7 +37,7 @@ export class ConversationRepository {
       SELECT t."total", p.*
       FROM (SELECT count(*)::int AS "total" FROM "Conversation" WHERE "userId" = ${userId}::uuid) t
       LEFT JOIN LATERAL (
-        SELECT "id", "userId", "title", "messageCount", "totalTokens", "createdAt", "updatedAt"
+        SELECT "id", "userId", "title", "messageCount", "totalTokens", "totalCostUsd", "createdAt", "updatedAt"
         FROM "Conversation"
         WHERE "userId" = ${userId}::uuid
         ORDER BY "updatedAt" DESC, "id" DESC

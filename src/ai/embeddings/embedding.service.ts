@@ -5,20 +5,17 @@ import { LlmService } from '../llm/llm.service';
 import { textTokenCeiling } from '../llm/token-estimator';
 import { ModelRegistry } from '../models/model-registry.service';
 import { EmbeddingRequestDto, EmbeddingResponseDto } from './dto/embedding.dto';
-import { EmbeddingRecordRepository } from './embedding-record.repository';
 
 @Injectable()
 export class EmbeddingService {
   constructor(
     private readonly budget: BudgetService,
     private readonly llm: LlmService,
-    private readonly records: EmbeddingRecordRepository,
     private readonly models: ModelRegistry,
   ) {}
 
   // Held against the budget like a chat turn's worst case, then recorded and settled with the
-  // call's real tokens in one statement. `idempotencyKey` (jobs): a retried call whose tokens were
-  // already counted is not counted again.
+  // call's real tokens in one statement (BudgetService.settle).
   async createEmbedding(
     userId: string,
     dto: EmbeddingRequestDto,
@@ -29,9 +26,12 @@ export class EmbeddingService {
     await this.budget.reserve(userId, heldTokens);
     try {
       const result = await this.llm.embed(model, dto.text, { transport, userId, requestId });
-      const settlement = this.budget.settlementOf(userId, { tokens: result.tokens, heldTokens });
-      const isRecorded = await this.records.recordCall({ userId, model: model.id, tokens: result.tokens, idempotencyKey }, settlement);
-      if (!isRecorded) await this.budget.release(userId, heldTokens);
+      // A retried job whose call was counted already is not counted again: only its hold goes back.
+      await this.budget.settle(userId, {
+        heldTokens,
+        usage: { kind: 'embedding', model: model.id, promptTokens: result.tokens, completionTokens: 0, totalTokens: result.tokens, costUsd: result.costUsd },
+        idempotencyKey,
+      });
       return { embedding: result.embedding, model: model.id, tokens: result.tokens };
     } catch (error) {
       await this.budget.release(userId, heldTokens);

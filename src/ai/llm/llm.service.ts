@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppError } from '../../common/errors/app-error';
+import { costOf } from '../models/model-pricing';
 import { ModelRegistry } from '../models/model-registry.service';
 import type { ProviderKind, RegisteredModel } from '../models/model.types';
 import { LlmCallRecorder } from './llm-call';
@@ -19,8 +20,10 @@ export interface ChatCall {
   context: CallContext;
 }
 
-// What a completion ends with, naming the registry model that answered (a fallback, maybe).
-export type AnsweredEvent = Exclude<CompletionEvent, { type: 'end' }> | (Extract<CompletionEvent, { type: 'end' }> & { modelId: string });
+// What a completion ends with, naming the registry model that answered (a fallback, maybe) and
+// the call's cost at its prices (null: no price).
+export type AnsweredEnd = Extract<CompletionEvent, { type: 'end' }> & { modelId: string; costUsd: number | null };
+export type AnsweredEvent = Exclude<CompletionEvent, { type: 'end' }> | AnsweredEnd;
 
 // The models' one door: picks the provider of a registry model and, when its upstream fails before
 // the first token with what another model may answer (5xx, 429, timeout, refused connection), tries
@@ -56,15 +59,24 @@ export class LlmService {
         continue;
       }
       for (let next = first; !next.done; next = await events.next()) {
-        yield next.value.type === 'end' ? { ...next.value, modelId: candidate.id } : next.value;
+        yield next.value.type === 'end' ? this.answered(next.value, candidate) : next.value;
       }
       return;
     }
   }
 
-  embed(model: RegisteredModel, text: string, context: CallContext): Promise<EmbeddingResult> {
+  async embed(model: RegisteredModel, text: string, context: CallContext): Promise<EmbeddingResult & { costUsd: number | null }> {
     const provider = this.providers[model.provider];
     if (!provider.embed) throw new AppError('VALIDATION_FAILED', `model ${model.id} cannot embed text`);
-    return provider.embed(text, model.upstreamModel, { ...context, modelId: model.id });
+    const result = await provider.embed(text, model.upstreamModel, { ...context, modelId: model.id });
+    const costUsd = costOf(model.pricing, result.tokens, 0);
+    this.recorder.metrics.countCost(model.id, costUsd);
+    return { ...result, costUsd };
+  }
+
+  private answered(end: Extract<CompletionEvent, { type: 'end' }>, model: RegisteredModel): AnsweredEnd {
+    const costUsd = costOf(model.pricing, end.usage.promptTokens, end.usage.completionTokens);
+    this.recorder.metrics.countCost(model.id, costUsd);
+    return { ...end, modelId: model.id, costUsd };
   }
 }

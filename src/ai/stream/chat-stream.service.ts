@@ -117,7 +117,13 @@ export class ChatStreamService implements BeforeApplicationShutdown {
         client.emit(CHAT_EVENTS.message, { content: event.content, conversationId });
         return;
       case 'end':
-        client.emit(CHAT_EVENTS.end, { totalTokens: event.message.tokens ?? 0, model: event.message.model, messageId: event.message.id, conversationId });
+        client.emit(CHAT_EVENTS.end, {
+          totalTokens: event.message.tokens ?? 0,
+          model: event.message.model,
+          costUsd: event.message.costUsd,
+          messageId: event.message.id,
+          conversationId,
+        });
         return;
       case 'stopped':
         client.emit(CHAT_EVENTS.stopped, { conversationId, messageId: event.message.id });

@@ -14,6 +14,13 @@ export class UsageService {
   // what still exists.
   async getUsage(userId: string): Promise<UsageResponseDto> {
     const [usage, counts] = await Promise.all([this.budget.getUsage(userId), this.conversations.countsForUser(userId)]);
-    return { totalTokens: usage.totalTokensUsed, conversationsCount: counts.conversations, messagesCount: counts.messages, lastUsed: usage.lastAiCallAt };
+    return {
+      totalTokens: usage.totalTokensUsed,
+      totalCostUsd: usage.totalCostUsd,
+      conversationsCount: counts.conversations,
+      messagesCount: counts.messages,
+      lastUsed: usage.lastAiCallAt,
+      byModel: usage.byModel.map((row) => ({ ...row })),
+    };
   }
 }

@@ -91,7 +91,7 @@ describe('the token budget under concurrent calls (e2e)', () => {
   async function storedTokens(userId: string): Promise<number> {
     const [messages, embeddings] = await Promise.all([
       t.prisma.message.aggregate({ where: { conversation: { userId } }, _sum: { tokens: true } }),
-      t.prisma.embeddingRecord.aggregate({ where: { userId }, _sum: { tokens: true } }),
+      t.prisma.usageRecord.aggregate({ where: { userId, kind: 'embedding' }, _sum: { tokens: true } }),
     ]);
     return (messages._sum.tokens ?? 0) + (embeddings._sum.tokens ?? 0);
   }

@@ -137,7 +137,7 @@ describe('hostile input (e2e)', () => {
       t.prisma.refreshToken.count(),
       t.prisma.conversation.count(),
       t.prisma.message.count(),
-      t.prisma.embeddingRecord.count(),
+      t.prisma.usageRecord.count(),
       t.prisma.user.findUniqueOrThrow({ where: { id: user.id } }),
       queueOf(t).count(),
     ]);

@@ -83,7 +83,7 @@ describe('two api instances and a worker (e2e)', () => {
       const own = jobs.filter((j) => j.userIndex === index);
       const [messages, embeddings, row] = await Promise.all([
         a.prisma.message.findMany({ where: { conversation: { userId: user.id } } }),
-        a.prisma.embeddingRecord.findMany({ where: { userId: user.id } }),
+        a.prisma.usageRecord.findMany({ where: { userId: user.id, kind: 'embedding' } }),
         a.prisma.user.findUniqueOrThrow({ where: { id: user.id } }),
       ]);
       expect(messages).toHaveLength(2 * own.filter((j) => j.kind === 'completion').length);

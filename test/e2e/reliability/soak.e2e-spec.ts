@@ -200,11 +200,14 @@ describe('randomised soak (e2e)', () => {
 
       // 1. Tokens: every user's total is exactly what is stored for them, and no hold is left.
       for (const user of users) {
-        const [row, messages, embeddings] = await Promise.all([
+        const [row, messages, embeddings, ledger] = await Promise.all([
           t.prisma.user.findUniqueOrThrow({ where: { id: user.id } }),
           t.prisma.message.aggregate({ where: { conversation: { userId: user.id } }, _sum: { tokens: true }, _max: { tokens: true } }),
-          t.prisma.embeddingRecord.aggregate({ where: { userId: user.id }, _sum: { tokens: true }, _max: { tokens: true } }),
+          t.prisma.usageRecord.aggregate({ where: { userId: user.id, kind: 'embedding' }, _sum: { tokens: true }, _max: { tokens: true } }),
+          t.prisma.usageRecord.aggregate({ where: { userId: user.id }, _sum: { tokens: true } }),
         ]);
+        // The usage ledger holds every counted call, answers and embeddings alike.
+        expect(ledger._sum.tokens ?? 0).toBe(row.totalTokensUsed);
         expect({ user: user.email, used: row.totalTokensUsed, reserved: row.reservedTokens }).toEqual({
           user: user.email,
           used: (messages._sum.tokens ?? 0) + (embeddings._sum.tokens ?? 0),

@@ -34,6 +34,7 @@ export class ConversationResponseDto {
   @ApiProperty({ format: 'uuid' }) userId: string;
   @ApiProperty({ example: 5 }) messageCount: number;
   @ApiProperty({ example: 1024, description: 'Sum of the tokens of its messages' }) totalTokens: number;
+  @ApiProperty({ example: 0.0153, description: 'Sum of the cost of its messages in USD' }) totalCostUsd: number;
   @ApiProperty() createdAt: Date;
   @ApiProperty() updatedAt: Date;
 }
@@ -42,7 +43,10 @@ export class MessageResponseDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ enum: ['USER', 'ASSISTANT', 'SYSTEM'] }) role: 'USER' | 'ASSISTANT' | 'SYSTEM';
   @ApiProperty() content: string;
+  @ApiProperty({ nullable: true, type: Number, example: 180, description: 'Answers: prompt tokens of the call' }) promptTokens: number | null;
+  @ApiProperty({ nullable: true, type: Number, example: 76, description: 'Answers: completion tokens of the call' }) completionTokens: number | null;
   @ApiProperty({ nullable: true, type: Number, example: 256 }) tokens: number | null;
+  @ApiProperty({ nullable: true, type: Number, example: 0.00121, description: "Answers: USD at the model's prices; null: no price" }) costUsd: number | null;
   @ApiProperty({ nullable: true, type: String, example: 'gpt-4' }) model: string | null;
   @ApiProperty({ enum: ['complete', 'stopped', 'failed'] }) status: 'complete' | 'stopped' | 'failed';
   @ApiProperty() createdAt: Date;
