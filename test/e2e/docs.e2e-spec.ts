@@ -46,7 +46,14 @@ describe('OpenAPI document (e2e)', () => {
     expect(schemas.ChatRequestDto.properties.conversationId).toMatchObject({ type: 'string', format: 'uuid', nullable: true });
     expect(Object.keys(schemas.ChatResponseDto.properties).sort()).toEqual(['content', 'conversationId', 'costUsd', 'createdAt', 'messageId', 'model', 'tokens']);
     expect(Object.keys(schemas.RegisterDto.properties).sort()).toEqual(['email', 'name', 'password']);
-    expect(Object.keys(schemas.UsageResponseDto.properties).sort()).toEqual(['byModel', 'conversationsCount', 'lastUsed', 'messagesCount', 'totalCostUsd', 'totalTokens']);
+    expect(Object.keys(schemas.UsageResponseDto.properties).sort()).toEqual([
+      'byModel',
+      'conversationsCount',
+      'lastUsed',
+      'messagesCount',
+      'totalCostUsd',
+      'totalTokens',
+    ]);
     expect(body.paths['/api/v1/ai/chat'].post.security).toEqual([{ bearer: [] }]);
     expect(body.paths['/api/v1/ai/chat'].post.responses['201'].content['application/json'].schema.$ref).toBe('#/components/schemas/ChatResponseDto');
   });
