@@ -220,3 +220,77 @@ describe('model registry (e2e)', () => {
     expect(stdout).toBe('');
   });
 });
+
+describe('context fitting (e2e)', () => {
+  let fake: FakeLlm;
+  let t: TestApp;
+  // 200 tokens of context, 50 of them kept for the answer: prompts get 150.
+  beforeAll(async () => {
+    fake = await startFakeLlm();
+    const modelsFile = writeModels('tiny.json', [
+      { id: 'tiny', provider: 'openai', upstreamModel: 'gpt-4o-mini', contextWindow: 200, maxOutputTokens: 50 },
+      { id: 'embed', provider: 'openai', upstreamModel: 'text-embedding-3-small', capabilities: ['embeddings'] },
+    ]);
+    t = await startTestApp({ OPENAI_BASE_URL: fake.baseUrl, AI_MODELS_FILE: modelsFile, OPENAI_MODEL: 'tiny', OPENAI_EMBEDDING_MODEL: 'embed' });
+  });
+  afterAll(async () => {
+    await t.close();
+    await fake.close();
+  });
+  beforeEach(() => fake.reset());
+
+  // 31 tokens each with OpenAI's tokenizer: the label (2), then 29 words.
+  const words = (label: string) => `${label} ${'word '.repeat(28)}word`;
+
+  it('cuts the history oldest first to the window, keeps the new question, and stores each message’s length', async () => {
+    const user = await registerUser(t);
+    const answer = (content: string) => ({ content, usage: { prompt_tokens: 40, completion_tokens: 30, total_tokens: 70 } });
+    fake.enqueue(answer('a1'), answer('a2'), answer('a3'));
+    const first = await t.http
+      .post('/api/v1/ai/chat')
+      .set(user.auth)
+      .send({ message: words('q1') })
+      .expect(201);
+    const conversationId = first.body.conversationId as string;
+    await t.http
+      .post('/api/v1/ai/chat')
+      .set(user.auth)
+      .send({ message: words('q2'), conversationId })
+      .expect(201);
+    await t.http
+      .post('/api/v1/ai/chat')
+      .set(user.auth)
+      .send({ message: words('q3'), conversationId })
+      .expect(201);
+
+    // Framing 3 + 4 per message. q3: 38; then a2 (34), q2 (35), a1 (34): 141 ≤ 150; q1 would make 176.
+    const third = fake.chatRequests()[2].body as { messages: { content: string }[]; max_tokens: number };
+    expect(third.messages.map((m) => m.content.split(' ')[0])).toEqual(['a1', 'q2', 'a2', 'q3']);
+    expect(third.max_tokens).toBe(50);
+    const stored = await t.prisma.message.findMany({ where: { conversationId }, orderBy: { createdAt: 'asc' } });
+    expect(stored.map((m) => [m.role, m.contentTokens])).toEqual([
+      ['USER', 31],
+      ['ASSISTANT', 30],
+      ['USER', 31],
+      ['ASSISTANT', 30],
+      ['USER', 31],
+      ['ASSISTANT', 30],
+    ]);
+  });
+
+  it('refuses with 400 a question that alone does not fit, sending nothing and storing nothing', async () => {
+    const user = await registerUser(t);
+    const res = await t.http
+      .post('/api/v1/ai/chat')
+      .set(user.auth)
+      .send({ message: 'word '.repeat(200) })
+      .expect(400);
+    expect(res.body).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: expect.stringMatching(/^message is too long for model tiny: \d+ tokens with the system prompt, 150 left by its context window after maxTokens$/),
+    });
+    expect(fake.requests).toEqual([]);
+    expect(await t.prisma.conversation.count({ where: { userId: user.id } })).toBe(0);
+  });
+});

@@ -61,9 +61,9 @@ describe('ChatTurnRepository (PostgreSQL)', () => {
         withinBudget: true,
         conversationFound: true,
         history: [
-          { id: expect.any(String), role: 'USER', content: 'm3', status: 'complete' },
-          { id: expect.any(String), role: 'ASSISTANT', content: 'm4', status: 'complete' },
-          { id: expect.any(String), role: 'USER', content: 'm5', status: 'complete' },
+          { id: expect.any(String), role: 'USER', content: 'm3', status: 'complete', contentTokens: null },
+          { id: expect.any(String), role: 'ASSISTANT', content: 'm4', status: 'complete', contentTokens: null },
+          { id: expect.any(String), role: 'USER', content: 'm5', status: 'complete', contentTokens: null },
         ],
       });
       await expect(context(conversation.id, user.id, 0)).resolves.toEqual({ withinBudget: true, conversationFound: true, history: [] });

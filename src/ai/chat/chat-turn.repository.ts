@@ -26,11 +26,11 @@ export class ChatTurnRepository {
   async findTurnContext(conversationId: string | null, userId: string, historyLimit: number, standing: BudgetStanding): Promise<TurnContext | null> {
     const rows = await this.prisma.queryPrepared<TurnContextRow>(Prisma.sql`
       SELECT b."withinBudget", c."id" IS NOT NULL AS "conversationFound",
-             h."id", h."role"::text AS "role", h."content", h."status"::text AS "status"
+             h."id", h."role"::text AS "role", h."content", h."status"::text AS "status", h."contentTokens"
       FROM (${standing.toSql()}) b
       LEFT JOIN "Conversation" c ON c."id" = ${conversationId}::uuid AND c."userId" = ${userId}::uuid
       LEFT JOIN LATERAL (
-        SELECT m."id", m."role", m."content", m."status", m."createdAt"
+        SELECT m."id", m."role", m."content", m."status", m."contentTokens", m."createdAt"
         FROM "Message" m
         WHERE m."conversationId" = c."id"
         ORDER BY m."createdAt" DESC, m."id" DESC
@@ -38,7 +38,9 @@ export class ChatTurnRepository {
       ) h ON true
       ORDER BY h."createdAt" ASC, h."id" ASC`);
     if (rows.length === 0) return null;
-    const history = rows.filter((row): row is TurnContextRow & HistoryMessage => row.id !== null).map(({ id, role, content, status }) => ({ id, role, content, status }));
+    const history = rows
+      .filter((row): row is TurnContextRow & HistoryMessage => row.id !== null)
+      .map(({ id, role, content, status, contentTokens }) => ({ id, role, content, status, contentTokens }));
     return { withinBudget: rows[0].withinBudget, conversationFound: rows[0].conversationFound, history };
   }
 
@@ -108,14 +110,14 @@ export class ChatTurnRepository {
 // Inserts `message` into the conversation returned by the CTE `c`, returning it as Prisma would.
 function insertMessageFrom(message: NewMessage): Prisma.Sql {
   return Prisma.sql`
-    INSERT INTO "Message" ("id", "conversationId", "role", "content", "promptTokens", "completionTokens", "tokens", "costUsd", "tokensEstimated", "model",
+    INSERT INTO "Message" ("id", "conversationId", "role", "content", "promptTokens", "completionTokens", "contentTokens", "tokens", "costUsd", "tokensEstimated", "model",
                            "status", "idempotencyKey", "createdAt")
     SELECT gen_random_uuid(), c."id", ${message.role}::"Role", ${message.content}::text, ${message.promptTokens ?? null}::int,
-           ${message.completionTokens ?? null}::int, ${message.tokens ?? null}::int, ${message.costUsd ?? null}::float8,
+           ${message.completionTokens ?? null}::int, ${message.contentTokens ?? null}::int, ${message.tokens ?? null}::int, ${message.costUsd ?? null}::float8,
            ${message.tokensEstimated ?? false}::boolean, ${message.model ?? null}::text, ${message.status ?? 'complete'}::"MessageStatus",
            ${message.idempotencyKey ?? null}::text, now()
     FROM c
-    RETURNING "id", "conversationId", "role"::text AS "role", "content", "promptTokens", "completionTokens", "tokens", "costUsd", "tokensEstimated",
+    RETURNING "id", "conversationId", "role"::text AS "role", "content", "promptTokens", "completionTokens", "contentTokens", "tokens", "costUsd", "tokensEstimated",
               "model", "status"::text AS "status", "idempotencyKey", "createdAt"`;
 }
 

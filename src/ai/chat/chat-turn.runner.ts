@@ -6,11 +6,12 @@ import { AppConfigService } from '../../config/app-config.service';
 import type { Message, MessageStatus } from '../../generated/prisma/client';
 import { AnsweredEvent, LlmService } from '../llm/llm.service';
 import type { CallContext, LlmMessage, TokenUsage } from '../llm/llm.types';
-import { promptTokenCeiling } from '../llm/token-estimator';
+import { estimateTextTokens, promptTokenCeiling } from '../llm/token-estimator';
 import { ModelRegistry } from '../models/model-registry.service';
 import type { RegisteredModel } from '../models/model.types';
 import { ChatTurnRepository } from './chat-turn.repository';
 import { HistoryMessage, TurnEvent, TurnRequest } from './chat-turn.types';
+import { fitHistory } from './context-window';
 import { titleFrom } from './conversation-title';
 
 // Turns' database phases that may run at once: below the pool size (20), so a burst of turns waits
@@ -23,6 +24,8 @@ interface PreparedTurn {
   // Null: the turn starts a new conversation.
   conversationId: string | null;
   message: string;
+  // The question's length in tokens, stored with it.
+  messageTokens: number;
   llmMessages: LlmMessage[];
   model: RegisteredModel;
   maxTokens: number;
@@ -165,13 +168,17 @@ export class ChatTurnRunner {
     if (!context) throw new NotFoundError('User');
     if (conversationId && !context.conversationFound) throw new NotFoundError('Conversation');
     if (!context.withinBudget) throw new TokenLimitExceededError();
-    const history = reusedUserMessage ? context.history.filter((m) => m.id !== reusedUserMessage.id) : context.history;
-    const llmMessages = this.buildPrompt(history, input.message);
-    const maxTokens = input.maxTokens ?? this.config.get('OPENAI_MAX_TOKENS');
+    // The default answer length is OPENAI_MAX_TOKENS, or the model's largest output when that is less.
+    const maxTokens = input.maxTokens ?? Math.min(this.config.get('OPENAI_MAX_TOKENS'), model.maxOutputTokens ?? Infinity);
+    const messageTokens = estimateTextTokens(input.message);
+    // A failed answer is partial text the user never got in full; it would mislead the model.
+    const history = context.history.filter((m) => m.status !== 'failed' && m.id !== reusedUserMessage?.id);
+    const llmMessages = this.buildPrompt(this.fitToContext(history, messageTokens, model, maxTokens), input.message);
     return {
       userId,
       conversationId,
       message: input.message,
+      messageTokens,
       llmMessages,
       model,
       maxTokens,
@@ -197,7 +204,7 @@ export class ChatTurnRunner {
       userId,
       conversationId,
       newConversationTitle: isNewConversation ? titleFrom(prepared.message) : null,
-      message: { role: 'USER', content: prepared.message, idempotencyKey: idempotencyKey ? questionKey(idempotencyKey) : null },
+      message: { role: 'USER', content: prepared.message, contentTokens: prepared.messageTokens, idempotencyKey: idempotencyKey ? questionKey(idempotencyKey) : null },
       hold: this.budget.holdOf(userId, heldTokens),
     });
     switch (result.outcome) {
@@ -231,6 +238,7 @@ export class ChatTurnRunner {
         content,
         promptTokens: usage?.promptTokens ?? null,
         completionTokens: usage?.completionTokens ?? null,
+        contentTokens: usage?.completionTokens ?? null,
         tokens: usage?.totalTokens ?? null,
         costUsd: usage ? costUsd : null,
         tokensEstimated: usage?.isEstimated ?? false,
@@ -254,12 +262,34 @@ export class ChatTurnRunner {
     });
   }
 
+  // The history the model's context window leaves room for, counted with the lengths stored with
+  // each message. Counts are OpenAI's (o200k_base); for other providers, the best offline count
+  // there is, with a 10% margin. A model whose window is unknown gets the history as it is.
+  private fitToContext(history: HistoryMessage[], messageTokens: number, model: RegisteredModel, maxTokens: number): HistoryMessage[] {
+    if (model.contextWindow === null) return history;
+    const margin = model.provider === 'openai' ? 1 : 1.1;
+    const tokens = (count: number) => Math.ceil(count * margin);
+    const systemPrompt = this.config.get('AI_SYSTEM_PROMPT');
+    return fitHistory({
+      history: history.map((message) => ({ message, tokens: tokens(message.contentTokens ?? estimateTextTokens(message.content)) })),
+      systemTokens: systemPrompt ? tokens(this.systemPromptTokens(systemPrompt)) : null,
+      questionTokens: tokens(messageTokens),
+      promptBudget: model.contextWindow - maxTokens,
+      modelId: model.id,
+    });
+  }
+
+  private systemPromptTokens(systemPrompt: string): number {
+    this.cachedSystemPromptTokens ??= estimateTextTokens(systemPrompt);
+    return this.cachedSystemPromptTokens;
+  }
+
+  private cachedSystemPromptTokens?: number;
+
   private buildPrompt(history: HistoryMessage[], userContent: string): LlmMessage[] {
     const systemPrompt = this.config.get('AI_SYSTEM_PROMPT');
     const prompt: LlmMessage[] = systemPrompt ? [{ role: 'system', content: systemPrompt }] : [];
     for (const message of history) {
-      // A failed answer is partial text the user never got in full; it would mislead the model.
-      if (message.status === 'failed') continue;
       prompt.push({ role: message.role === 'USER' ? 'user' : message.role === 'SYSTEM' ? 'system' : 'assistant', content: message.content });
     }
     prompt.push({ role: 'user', content: userContent });

@@ -31,7 +31,7 @@ export type TurnEvent =
   | { type: 'end'; message: Message }
   | { type: 'stopped'; message: Message };
 
-export type HistoryMessage = Pick<Message, 'id' | 'role' | 'content' | 'status'>;
+export type HistoryMessage = Pick<Message, 'id' | 'role' | 'content' | 'status' | 'contentTokens'>;
 
 // What a turn needs to know before the model is called, read in one statement.
 export interface TurnContext {
@@ -46,6 +46,7 @@ export interface NewMessage {
   content: string;
   promptTokens?: number | null;
   completionTokens?: number | null;
+  contentTokens?: number | null;
   tokens?: number | null;
   costUsd?: number | null;
   tokensEstimated?: boolean;

@@ -1,12 +1,15 @@
 import type { LlmMessage } from './llm.types';
 
-// Tokens per chat message for the role/separator framing (OpenAI's published figure).
-const MESSAGE_OVERHEAD = 4;
+// Tokens per chat message for the role/separator framing, and for priming the reply (OpenAI's
+// published figures).
+export const MESSAGE_OVERHEAD = 4;
+export const PROMPT_OVERHEAD = 3;
 
 type Encoder = { countTokens(text: string): number };
 let encoder: Encoder | undefined;
 
-// gpt-tokenizer's tables are large: load them on the first estimate, not at boot.
+// gpt-tokenizer's default encoding (o200k_base, OpenAI's current models). Its tables are large
+// (~65 MB): loaded on the first count, not at boot.
 function getEncoder(): Encoder {
   encoder ??= require('gpt-tokenizer') as Encoder;
   return encoder;
@@ -17,7 +20,7 @@ export function estimateTextTokens(text: string): number {
 }
 
 export function estimatePromptTokens(messages: LlmMessage[]): number {
-  return messages.reduce((sum, message) => sum + MESSAGE_OVERHEAD + estimateTextTokens(message.content), 3);
+  return messages.reduce((sum, message) => sum + MESSAGE_OVERHEAD + estimateTextTokens(message.content), PROMPT_OVERHEAD);
 }
 
 // Upper bounds, for the holds on the token budget (UsersService.reserveTokens) rather than for
