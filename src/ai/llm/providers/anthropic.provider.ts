@@ -4,43 +4,28 @@ import { AppConfigService } from '../../../config/app-config.service';
 import { estimateUsage, LlmCall, LlmCallRecorder, StallGuard } from '../llm-call';
 import type { CallContext, CompletionEvent, TokenUsage } from '../llm.types';
 import { toAlternatingTurns } from './alternating-turns';
-import { ChatProvider, ChatRequest, ProviderCall } from './chat-provider';
+import type { ChatRequest } from './chat-provider';
+import { SdkChatProvider } from './sdk-chat-provider';
 import { mapStainlessError } from './stainless-error';
 
 const SDK_ERRORS = { APIError, APIConnectionError, APIConnectionTimeoutError, APIUserAbortError };
 
 // Anthropic's Messages API: the only code that talks to `@anthropic-ai/sdk`.
 @Injectable()
-export class AnthropicProvider implements ChatProvider {
+export class AnthropicProvider extends SdkChatProvider<Anthropic> {
   readonly kind = 'anthropic' as const;
-  private readonly client: Anthropic | null;
-  private readonly timeoutMs: number;
-  private readonly secrets: string[];
 
   constructor(
     config: AppConfigService,
     private readonly recorder: LlmCallRecorder,
   ) {
-    this.timeoutMs = config.get('OPENAI_TIMEOUT_MS');
     const apiKey = config.get('ANTHROPIC_API_KEY');
-    this.secrets = apiKey ? [apiKey] : [];
-    this.client =
+    const timeout = config.get('OPENAI_TIMEOUT_MS');
+    const client =
       apiKey || config.get('ANTHROPIC_BASE_URL')
-        ? new Anthropic({
-            apiKey: apiKey ?? 'not-needed',
-            baseURL: config.get('ANTHROPIC_BASE_URL'),
-            timeout: this.timeoutMs,
-            maxRetries: config.get('OPENAI_MAX_RETRIES'),
-          })
+        ? new Anthropic({ apiKey: apiKey ?? 'not-needed', baseURL: config.get('ANTHROPIC_BASE_URL'), timeout, maxRetries: config.get('OPENAI_MAX_RETRIES') })
         : null;
-  }
-
-  get isConfigured(): boolean {
-    return this.client !== null;
-  }
-
-  complete(request: ChatRequest, { isStreamed, signal, context }: ProviderCall): AsyncGenerator<CompletionEvent> {
-    return isStreamed ? this.stream(request, context, signal) : this.whole(request, context, signal);
+    super(client, timeout, apiKey ? [apiKey] : []);
   }
 
   private params(request: ChatRequest) {
@@ -48,11 +33,11 @@ export class AnthropicProvider implements ChatProvider {
     return { model: request.upstreamModel, max_tokens: request.maxTokens, temperature: request.temperature, messages: turns, ...(system ? { system } : {}) };
   }
 
-  private async *whole(request: ChatRequest, context: CallContext, signal: AbortSignal): AsyncGenerator<CompletionEvent> {
+  protected async *whole(request: ChatRequest, context: CallContext, signal: AbortSignal): AsyncGenerator<CompletionEvent> {
     const call = this.recorder.start('completion', context, request.upstreamModel);
     let message;
     try {
-      message = await this.requireClient().messages.create(this.params(request), { signal });
+      message = await this.sdk().messages.create(this.params(request), { signal });
     } catch (error) {
       // Cancelled by the caller (its turn was refused meanwhile): not an upstream failure to count.
       if (signal.aborted) throw error;
@@ -65,7 +50,7 @@ export class AnthropicProvider implements ChatProvider {
     yield { type: 'end', model: message.model || request.upstreamModel, finishReason: message.stop_reason ?? null, usage, isAborted: false };
   }
 
-  private async *stream(request: ChatRequest, context: CallContext, signal: AbortSignal): AsyncGenerator<CompletionEvent> {
+  protected async *stream(request: ChatRequest, context: CallContext, signal: AbortSignal): AsyncGenerator<CompletionEvent> {
     const call = this.recorder.start('stream', context, request.upstreamModel);
     let text = '';
     let model = request.upstreamModel;
@@ -75,7 +60,7 @@ export class AnthropicProvider implements ChatProvider {
     const stall = new StallGuard(this.timeoutMs);
     const requestSignal = AbortSignal.any([signal, stall.signal]);
     try {
-      const events = await this.requireClient().messages.create({ ...this.params(request), stream: true }, { signal: requestSignal });
+      const events = await this.sdk().messages.create({ ...this.params(request), stream: true }, { signal: requestSignal });
       stall.arm();
       for await (const event of events) {
         stall.arm();
@@ -101,11 +86,6 @@ export class AnthropicProvider implements ChatProvider {
     const usage = hasUsage ? toUsage(inputTokens!, outputTokens!) : estimateUsage(request.messages, text);
     call.succeeded(usage, signal.aborted ? 'aborted' : 'ok');
     yield { type: 'end', model, finishReason, usage, isAborted: signal.aborted };
-  }
-
-  private requireClient(): Anthropic {
-    if (!this.client) throw new Error('AnthropicProvider used while Anthropic is not configured');
-    return this.client;
   }
 
   private failed(call: LlmCall, error: unknown, partialChars = 0) {

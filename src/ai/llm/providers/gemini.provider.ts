@@ -6,30 +6,27 @@ import { estimateUsage, LlmCall, LlmCallRecorder, StallGuard } from '../llm-call
 import { toLlmError, UpstreamFailure } from '../llm-error';
 import type { CallContext, CompletionEvent, TokenUsage } from '../llm.types';
 import { toAlternatingTurns } from './alternating-turns';
-import { ChatProvider, ChatRequest, ProviderCall } from './chat-provider';
+import type { ChatRequest } from './chat-provider';
+import { SdkChatProvider } from './sdk-chat-provider';
 
 // Google's Gemini API: the only code that talks to `@google/genai` (2.x; 3.x needs Node 22).
 @Injectable()
-export class GeminiProvider implements ChatProvider {
+export class GeminiProvider extends SdkChatProvider<GoogleGenAI> {
   readonly kind = 'gemini' as const;
-  private readonly client: GoogleGenAI | null;
-  private readonly timeoutMs: number;
-  private readonly secrets: string[];
 
   constructor(
     config: AppConfigService,
     private readonly recorder: LlmCallRecorder,
   ) {
-    this.timeoutMs = config.get('OPENAI_TIMEOUT_MS');
     const apiKey = config.get('GEMINI_API_KEY');
-    this.secrets = apiKey ? [apiKey] : [];
-    this.client =
+    const timeout = config.get('OPENAI_TIMEOUT_MS');
+    const client =
       apiKey || config.get('GEMINI_BASE_URL')
         ? new GoogleGenAI({
             apiKey: apiKey ?? 'not-needed',
             httpOptions: {
               baseUrl: config.get('GEMINI_BASE_URL'),
-              timeout: this.timeoutMs,
+              timeout,
               retryOptions: { attempts: config.get('OPENAI_MAX_RETRIES') + 1 },
               // The platform's fetch as it is: the SDK's default wires its own undici dispatcher,
               // which a sandboxed global (Jest's) does not have.
@@ -37,14 +34,7 @@ export class GeminiProvider implements ChatProvider {
             },
           })
         : null;
-  }
-
-  get isConfigured(): boolean {
-    return this.client !== null;
-  }
-
-  complete(request: ChatRequest, { isStreamed, signal, context }: ProviderCall): AsyncGenerator<CompletionEvent> {
-    return isStreamed ? this.stream(request, context, signal) : this.whole(request, context, signal);
+    super(client, timeout, apiKey ? [apiKey] : []);
   }
 
   private params(request: ChatRequest, abortSignal: AbortSignal): GenerateContentParameters {
@@ -56,11 +46,11 @@ export class GeminiProvider implements ChatProvider {
     };
   }
 
-  private async *whole(request: ChatRequest, context: CallContext, signal: AbortSignal): AsyncGenerator<CompletionEvent> {
+  protected async *whole(request: ChatRequest, context: CallContext, signal: AbortSignal): AsyncGenerator<CompletionEvent> {
     const call = this.recorder.start('completion', context, request.upstreamModel);
     let response: GenerateContentResponse;
     try {
-      response = await this.requireClient().models.generateContent(this.params(request, signal));
+      response = await this.sdk().models.generateContent(this.params(request, signal));
     } catch (error) {
       // Cancelled by the caller (its turn was refused meanwhile): not an upstream failure to count.
       if (signal.aborted) throw error;
@@ -73,7 +63,7 @@ export class GeminiProvider implements ChatProvider {
     yield { type: 'end', model: response.modelVersion || request.upstreamModel, finishReason: response.candidates?.[0]?.finishReason ?? null, usage, isAborted: false };
   }
 
-  private async *stream(request: ChatRequest, context: CallContext, signal: AbortSignal): AsyncGenerator<CompletionEvent> {
+  protected async *stream(request: ChatRequest, context: CallContext, signal: AbortSignal): AsyncGenerator<CompletionEvent> {
     const call = this.recorder.start('stream', context, request.upstreamModel);
     let text = '';
     let model = request.upstreamModel;
@@ -82,7 +72,7 @@ export class GeminiProvider implements ChatProvider {
     const stall = new StallGuard(this.timeoutMs);
     const requestSignal = AbortSignal.any([signal, stall.signal]);
     try {
-      const chunks = await this.requireClient().models.generateContentStream(this.params(request, requestSignal));
+      const chunks = await this.sdk().models.generateContentStream(this.params(request, requestSignal));
       stall.arm();
       for await (const chunk of chunks) {
         stall.arm();
@@ -106,11 +96,6 @@ export class GeminiProvider implements ChatProvider {
     const counted = usage && !signal.aborted ? usage : estimateUsage(request.messages, text);
     call.succeeded(counted, signal.aborted ? 'aborted' : 'ok');
     yield { type: 'end', model, finishReason, usage: counted, isAborted: signal.aborted };
-  }
-
-  private requireClient(): GoogleGenAI {
-    if (!this.client) throw new Error('GeminiProvider used while Gemini is not configured');
-    return this.client;
   }
 
   private failed(call: LlmCall, error: unknown, partialChars = 0): AppError {

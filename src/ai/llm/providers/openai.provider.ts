@@ -5,8 +5,9 @@ import { AppConfigService } from '../../../config/app-config.service';
 import { estimateUsage, LlmCall, LlmCallRecorder, StallGuard } from '../llm-call';
 import type { CallContext, CompletionEvent, EmbeddingResult, TokenUsage } from '../llm.types';
 import { estimateTextTokens } from '../token-estimator';
-import { ChatProvider, ChatRequest, ProviderCall } from './chat-provider';
+import type { ChatRequest } from './chat-provider';
 import { readCompletionChunks } from './openai-sse';
+import { SdkChatProvider } from './sdk-chat-provider';
 import { mapStainlessError } from './stainless-error';
 
 const SDK_ERRORS = { APIError, APIConnectionError, APIConnectionTimeoutError, APIUserAbortError };
@@ -14,45 +15,33 @@ const SDK_ERRORS = { APIError, APIConnectionError, APIConnectionTimeoutError, AP
 // OpenAI and every OpenAI-compatible server (Ollama, vLLM, LM Studio, Azure's compatible endpoint):
 // the only code that talks to the `openai` SDK.
 @Injectable()
-export class OpenAiProvider implements ChatProvider {
+export class OpenAiProvider extends SdkChatProvider<OpenAI> {
   readonly kind = 'openai' as const;
-  private readonly client: OpenAI | null;
-  private readonly timeoutMs: number;
-  private readonly secrets: string[];
 
   constructor(
     config: AppConfigService,
     private readonly recorder: LlmCallRecorder,
   ) {
-    this.timeoutMs = config.get('OPENAI_TIMEOUT_MS');
     const apiKey = config.get('OPENAI_API_KEY');
-    this.secrets = apiKey ? [apiKey] : [];
-    this.client =
+    const client =
       apiKey || config.get('OPENAI_BASE_URL')
         ? new OpenAI({
             // Local OpenAI-compatible servers (Ollama, vLLM, LM Studio) accept any key.
             apiKey: apiKey ?? 'not-needed',
             baseURL: config.get('OPENAI_BASE_URL'),
             organization: config.get('OPENAI_ORG_ID') ?? null,
-            timeout: this.timeoutMs,
+            timeout: config.get('OPENAI_TIMEOUT_MS'),
             maxRetries: config.get('OPENAI_MAX_RETRIES'),
           })
         : null;
+    super(client, config.get('OPENAI_TIMEOUT_MS'), apiKey ? [apiKey] : []);
   }
 
-  get isConfigured(): boolean {
-    return this.client !== null;
-  }
-
-  complete(request: ChatRequest, { isStreamed, signal, context }: ProviderCall): AsyncGenerator<CompletionEvent> {
-    return isStreamed ? this.stream(request, context, signal) : this.whole(request, context, signal);
-  }
-
-  private async *whole(request: ChatRequest, context: CallContext, signal: AbortSignal): AsyncGenerator<CompletionEvent> {
+  protected async *whole(request: ChatRequest, context: CallContext, signal: AbortSignal): AsyncGenerator<CompletionEvent> {
     const call = this.recorder.start('completion', context, request.upstreamModel);
     let completion;
     try {
-      completion = await this.requireClient().chat.completions.create(
+      completion = await this.sdk().chat.completions.create(
         { model: request.upstreamModel, messages: request.messages, max_tokens: request.maxTokens, temperature: request.temperature },
         { signal },
       );
@@ -68,7 +57,7 @@ export class OpenAiProvider implements ChatProvider {
     yield { type: 'end', model: completion.model || request.upstreamModel, finishReason: completion.choices[0]?.finish_reason ?? null, usage, isAborted: false };
   }
 
-  private async *stream(request: ChatRequest, context: CallContext, signal: AbortSignal): AsyncGenerator<CompletionEvent> {
+  protected async *stream(request: ChatRequest, context: CallContext, signal: AbortSignal): AsyncGenerator<CompletionEvent> {
     const call = this.recorder.start('stream', context, request.upstreamModel);
     let text = '';
     let model = request.upstreamModel;
@@ -79,7 +68,7 @@ export class OpenAiProvider implements ChatProvider {
     try {
       // The SDK makes the request (auth, retries, timeout, non-2xx → APIError); the body is read by
       // a lean SSE reader instead of the SDK's Stream, which cost several times the CPU per chunk.
-      const response = await this.requireClient()
+      const response = await this.sdk()
         .chat.completions.create(
           {
             model: request.upstreamModel,
@@ -121,18 +110,13 @@ export class OpenAiProvider implements ChatProvider {
   async embed(text: string, upstreamModel: string, context: CallContext): Promise<EmbeddingResult> {
     const call = this.recorder.start('embedding', context, upstreamModel);
     try {
-      const response = await this.requireClient().embeddings.create({ model: upstreamModel, input: text });
+      const response = await this.sdk().embeddings.create({ model: upstreamModel, input: text });
       const tokens = response.usage?.total_tokens ?? estimateTextTokens(text);
       call.succeeded({ promptTokens: tokens, completionTokens: 0, totalTokens: tokens, isEstimated: !response.usage });
       return { embedding: response.data[0]?.embedding ?? [], model: response.model || upstreamModel, tokens };
     } catch (error) {
       throw this.failed(call, error);
     }
-  }
-
-  private requireClient(): OpenAI {
-    if (!this.client) throw new Error('OpenAiProvider used while OpenAI is not configured');
-    return this.client;
   }
 
   private failed(call: LlmCall, error: unknown, partialChars = 0) {
