@@ -1,4 +1,5 @@
-// A lean OpenAI-compatible upstream for the benchmark (node: built-ins only).
+// A lean fake upstream for the benchmark (node: built-ins only): the OpenAI API, and the streaming
+// and non-streaming chat of Anthropic's Messages API and Google's Gemini API.
 //
 // Why not test/support/fake-openai.mjs: that fake records every request (headers and parsed
 // body) forever and builds each SSE chunk with object spreads + JSON.stringify; over a 10-minute
@@ -12,8 +13,19 @@
 //                               unique and checkable) and n is the chunk count
 //   POST /v1/embeddings         one fixed 1,536-dimension vector per input, as floats or base64
 //                               (`encoding_format`, the SDK asks for base64), after chat-delay-ms
+//   POST /v1/messages           Anthropic (the SDK's baseURL is the origin): JSON, or with
+//                               `stream: true` the named SSE events message_start,
+//                               content_block_start, ping, content_block_delta (text_delta) per
+//                               chunk, content_block_stop, message_delta (usage), message_stop
+//   POST /v1beta/models/{model}:generateContent, :streamGenerateContent?alt=sse   Gemini (the SDK's
+//                               httpOptions.baseUrl is the origin): JSON, or one `data:`
+//                               GenerateContentResponse per chunk (CRLF-separated, as Google sends
+//                               them), the last with finishReason and the full usageMetadata
+//                               The same answer, tag and profile for all three.
 //   GET  /_bench/config         the current profile;  POST /_bench/config  merges a new one
-//   GET  /_bench/stats          requests, streams, chunks written, open connections
+//   GET  /_bench/stats          requests, streams, chunks written, open connections, and per
+//                               model asked for: chat requests and the fewest/most messages
+//                               (Gemini: contents) one carried
 //
 // Profile (flags, env, or POST /_bench/config at run time):
 //   --ttft-ms / FAKE_TTFT_MS          delay before the first content chunk (default 50)
@@ -39,9 +51,10 @@ const profile = {
   cadenceMs: num('cadence-ms', 'FAKE_CADENCE_MS', 10),
   chatDelayMs: num('chat-delay-ms', 'FAKE_CHAT_DELAY_MS', 50),
 };
-const stats = { requests: 0, streams: 0, completions: 0, embeddings: 0, chunksWritten: 0, aborted: 0, openConnections: 0 };
+const stats = { requests: 0, streams: 0, completions: 0, embeddings: 0, chunksWritten: 0, aborted: 0, openConnections: 0, byModel: {} };
 const CREATED = 1_700_000_000;
 const TAG = /\[([A-Za-z0-9_-]{1,40})\]/;
+const GEMINI_PATH = /^\/v1(?:beta)?\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
 
 const server = createServer((req, res) => {
   stats.requests++;
@@ -53,6 +66,9 @@ const server = createServer((req, res) => {
     try {
       if (req.method === 'POST' && path === '/v1/chat/completions') return chat(req, res, JSON.parse(body));
       if (req.method === 'POST' && path === '/v1/embeddings') return embeddings(res, JSON.parse(body));
+      if (req.method === 'POST' && path === '/v1/messages') return anthropic(res, JSON.parse(body));
+      const gemini = req.method === 'POST' ? GEMINI_PATH.exec(path) : null;
+      if (gemini) return geminiGenerate(res, JSON.parse(body), decodeURIComponent(gemini[1]), gemini[2] === 'streamGenerateContent');
       if (path === '/_bench/config') {
         if (req.method === 'POST') Object.assign(profile, sanitize(JSON.parse(body || '{}')));
         return json(res, 200, profile);
@@ -75,32 +91,105 @@ server.on('connection', (socket) => {
 
 function chat(req, res, body) {
   if (!body || !Array.isArray(body.messages)) return json(res, 400, { error: { message: "'messages' must be an array" } });
-  const last = body.messages.at(-1);
-  const lastText = typeof last?.content === 'string' ? last.content : '';
-  const tag = TAG.exec(lastText)?.[1] ?? 'x';
+  const tag = tagOf(typeof body.messages.at(-1)?.content === 'string' ? body.messages.at(-1).content : '');
   const model = typeof body.model === 'string' ? body.model : 'fake-model';
+  countPrompt(model, body.messages.length);
   const n = profile.chunks;
   const promptTokens = body.messages.reduce((sum, m) => sum + 3 + Math.ceil(String(m?.content ?? '').length / 4), 0);
   const usage = `{"prompt_tokens":${promptTokens},"completion_tokens":${n},"total_tokens":${promptTokens + n}}`;
 
   if (!body.stream) {
-    stats.completions++;
     const content = answerText(tag, n);
     const payload =
       `{"id":"chatcmpl-bench","object":"chat.completion","created":${CREATED},"model":${JSON.stringify(model)},` +
       `"system_fingerprint":"fp_bench","choices":[{"index":0,"message":{"role":"assistant","content":${JSON.stringify(content)},"refusal":null},` +
       `"logprobs":null,"finish_reason":"stop"}],"usage":${usage}}`;
-    const send = () => {
-      if (!res.destroyed) json(res, 200, payload, true);
-    };
-    return profile.chatDelayMs > 0 ? setTimeout(send, profile.chatDelayMs) : send();
+    return completion(res, payload);
   }
 
-  stats.streams++;
   const withUsage = Boolean(body.stream_options?.include_usage);
   const head = `data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":${CREATED},"model":${JSON.stringify(model)},"system_fingerprint":"fp_bench","choices":[`;
   const tail = withUsage ? `,"usage":null}\n\n` : `}\n\n`;
-  const delta = (text) => `${head}{"index":0,"delta":{"content":${JSON.stringify(text)}},"logprobs":null,"finish_reason":null}]${tail}`;
+  const usageChunk = `data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":${CREATED},"model":${JSON.stringify(model)},"system_fingerprint":"fp_bench","choices":[],"usage":${usage}}\n\n`;
+  streamAnswer(res, tag, n, {
+    open: `${head}{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]${tail}`,
+    delta: (text) => `${head}{"index":0,"delta":{"content":${JSON.stringify(text)}},"logprobs":null,"finish_reason":null}]${tail}`,
+    close: [`${head}{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]${tail}`, ...(withUsage ? [usageChunk] : []), 'data: [DONE]\n\n'],
+  });
+}
+
+// Anthropic's Messages API (POST /v1/messages), as @anthropic-ai/sdk reads it.
+function anthropic(res, body) {
+  if (!body || !Array.isArray(body.messages) || typeof body.model !== 'string') {
+    return json(res, 400, { type: 'error', error: { type: 'invalid_request_error', message: 'model and messages are required' } });
+  }
+  const last = body.messages.at(-1)?.content;
+  const tag = tagOf(typeof last === 'string' ? last : Array.isArray(last) ? last.map((part) => part?.text ?? '').join('') : '');
+  const model = JSON.stringify(body.model);
+  countPrompt(body.model, body.messages.length);
+  const n = profile.chunks;
+  const systemText = typeof body.system === 'string' ? body.system : '';
+  const inputTokens = body.messages.reduce(
+    (sum, m) => sum + 3 + Math.ceil(JSON.stringify(m?.content ?? '').length / 4),
+    systemText ? 3 + Math.ceil(systemText.length / 4) : 0,
+  );
+
+  if (!body.stream) {
+    const payload =
+      `{"id":"msg_bench","type":"message","role":"assistant","model":${model},"content":[{"type":"text","text":${JSON.stringify(answerText(tag, n))}}],` +
+      `"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":${inputTokens},"output_tokens":${n}}}`;
+    return completion(res, payload);
+  }
+
+  const event = (type, data) => `event: ${type}\ndata: ${data}\n\n`;
+  streamAnswer(res, tag, n, {
+    open:
+      event(
+        'message_start',
+        `{"type":"message_start","message":{"id":"msg_bench","type":"message","role":"assistant","model":${model},"content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":${inputTokens},"output_tokens":1}}}`,
+      ) +
+      event('content_block_start', '{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}') +
+      event('ping', '{"type":"ping"}'),
+    delta: (text) => event('content_block_delta', `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":${JSON.stringify(text)}}}`),
+    close: [
+      event('content_block_stop', '{"type":"content_block_stop","index":0}'),
+      event('message_delta', `{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":${n}}}`),
+      event('message_stop', '{"type":"message_stop"}'),
+    ],
+  });
+}
+
+// Gemini's generateContent / streamGenerateContent?alt=sse, as @google/genai reads them.
+function geminiGenerate(res, body, model, isStream) {
+  if (!body || !Array.isArray(body.contents) || body.contents.length === 0) {
+    return json(res, 400, { error: { code: 400, message: 'contents is not specified', status: 'INVALID_ARGUMENT' } });
+  }
+  const partsText = (content) => (Array.isArray(content?.parts) ? content.parts.map((part) => part?.text ?? '').join('') : '');
+  const tag = tagOf(partsText(body.contents.at(-1)));
+  countPrompt(model, body.contents.length);
+  const n = profile.chunks;
+  const systemText = partsText(body.systemInstruction);
+  const promptTokens = body.contents.reduce((sum, c) => sum + 3 + Math.ceil(partsText(c).length / 4), systemText ? 3 + Math.ceil(systemText.length / 4) : 0);
+  const ids = `"modelVersion":${JSON.stringify(model)},"responseId":"resp_bench"`;
+  const candidate = (text, finish) =>
+    `{"candidates":[{"content":{"parts":[{"text":${JSON.stringify(text)}}],"role":"model"},${finish ? '"finishReason":"STOP",' : ''}"index":0}],`;
+  const fullUsage = `"usageMetadata":{"promptTokenCount":${promptTokens},"candidatesTokenCount":${n},"totalTokenCount":${promptTokens + n}},${ids}}`;
+
+  if (!isStream) return completion(res, candidate(answerText(tag, n), true) + fullUsage);
+  // Like the real API, every chunk carries the usage so far; the last one the finish reason.
+  const partUsage = `"usageMetadata":{"promptTokenCount":${promptTokens},"totalTokenCount":${promptTokens}},${ids}}`;
+  streamAnswer(res, tag, n, {
+    open: '',
+    delta: (text, i) => `data: ${candidate(text, i === n - 1)}${i === n - 1 ? fullUsage : partUsage}\r\n\r\n`,
+    close: [],
+  });
+}
+
+// A streamed answer in any provider's framing: `open` with the headers, the n chunks of the answer
+// (`delta(text, i)`) after ttft-ms and then one every cadence-ms, the `close` events (one write
+// each) and the end.
+function streamAnswer(res, tag, n, { open, delta, close }) {
+  stats.streams++;
   const { ttftMs, cadenceMs } = profile;
   let gone = false;
   let timer;
@@ -110,13 +199,14 @@ function chat(req, res, body) {
     clearTimeout(timer);
   });
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-request-id': 'req_bench' });
-  res.write(`${head}{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]${tail}`);
+  if (open) res.write(open);
+  else res.flushHeaders();
   let i = 0;
   const step = () => {
     if (gone) return;
     // With cadence 0 every chunk goes out in one tick, as a fast upstream's buffered burst would.
     do {
-      res.write(delta(i === 0 ? tag : ` t${i}`));
+      res.write(delta(i === 0 ? tag : ` t${i}`, i));
       stats.chunksWritten++;
       i++;
     } while (i < n && cadenceMs === 0);
@@ -124,15 +214,28 @@ function chat(req, res, body) {
       timer = setTimeout(step, cadenceMs);
       return;
     }
-    res.write(`${head}{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]${tail}`);
-    if (withUsage) {
-      res.write(
-        `data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":${CREATED},"model":${JSON.stringify(model)},"system_fingerprint":"fp_bench","choices":[],"usage":${usage}}\n\n`,
-      );
-    }
-    res.end('data: [DONE]\n\n');
+    for (let k = 0; k < close.length - 1; k++) res.write(close[k]);
+    res.end(close.at(-1));
   };
   timer = setTimeout(step, ttftMs);
+}
+
+// A non-streaming answer, after chat-delay-ms.
+function completion(res, payload) {
+  stats.completions++;
+  const send = () => {
+    if (!res.destroyed) json(res, 200, payload, true);
+  };
+  return profile.chatDelayMs > 0 ? setTimeout(send, profile.chatDelayMs) : send();
+}
+
+const tagOf = (text) => TAG.exec(text)?.[1] ?? 'x';
+
+function countPrompt(model, messages) {
+  const entry = (stats.byModel[model] ??= { requests: 0, minMessages: messages, maxMessages: messages });
+  entry.requests++;
+  entry.minMessages = Math.min(entry.minMessages, messages);
+  entry.maxMessages = Math.max(entry.maxMessages, messages);
 }
 
 // The same vector for every input, serialised once in both encodings.

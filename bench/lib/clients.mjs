@@ -2,10 +2,13 @@
 // - streaming via the service: socket.io-client on namespace /ai, websocket transport, as a browser
 //   client connects;
 // - streaming direct: the openai SDK (the library the service itself uses upstream), or with
-//   --direct=sse a plain fetch + SSE line parser;
+//   --direct=sse a plain fetch + SSE line parser; for Anthropic and Gemini (figure 7) their SDKs,
+//   set up as the service sets them up;
 // - non-streaming, both sides: fetch (undici, keep-alive) with a JSON body.
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
+import Anthropic from '@anthropic-ai/sdk';
+import { GoogleGenAI } from '@google/genai';
 import OpenAI from 'openai';
 import { io } from 'socket.io-client';
 
@@ -63,7 +66,8 @@ function attachStreamState(socket) {
 // A turn can be cut short after `stopAfterChunks` chunks (emits chat:stop; ok once chat:stopped
 // arrives) or `disconnectAfterChunks` chunks (closes the socket mid-stream; ok once it is closed).
 // A turn cut short is ok if the text so far is the start of `expected`.
-export function streamViaSocket(socket, { message, expected, timeoutMs = 60_000, stopAfterChunks = 0, disconnectAfterChunks = 0 }) {
+// `model` (a registry id) is sent only when given: the service's default model otherwise.
+export function streamViaSocket(socket, { message, expected, model, timeoutMs = 60_000, stopAfterChunks = 0, disconnectAfterChunks = 0 }) {
   const expectEnd = stopAfterChunks ? 'chat:stopped' : disconnectAfterChunks ? 'disconnect' : 'chat:end';
   return new Promise((resolve) => {
     const s = { t0: 0, ttft: NaN, lastAt: NaN, endAt: NaN, chunks: 0, text: '', done: false, endEvent: null, endData: null, actAt: 0, act: null };
@@ -77,6 +81,7 @@ export function streamViaSocket(socket, { message, expected, timeoutMs = 60_000,
         ok,
         error: ok ? null : s.endEvent === expectEnd ? 'text mismatch' : `${s.endEvent}: ${JSON.stringify(s.endData)}`,
         endEvent: s.endEvent,
+        endData: s.endData,
         fullText: s.text === expected,
         ttft: s.ttft,
         ttlt: s.lastAt - s.t0,
@@ -95,7 +100,7 @@ export function streamViaSocket(socket, { message, expected, timeoutMs = 60_000,
     }, timeoutMs);
     socket.bench.state = s;
     s.t0 = performance.now();
-    socket.emit('chat:start', { message, conversationId: socket.bench.conversationId ?? null });
+    socket.emit('chat:start', { message, conversationId: socket.bench.conversationId ?? null, ...(model ? { model } : {}) });
   });
 }
 
@@ -116,6 +121,68 @@ export async function streamDirectSdk(client, { model, message, expected }) {
     const stream = await client.chat.completions.create({ model, messages: [{ role: 'user', content: message }], ...STREAM_PARAMS });
     for await (const chunk of stream) {
       const delta = chunk.choices[0]?.delta?.content;
+      if (delta) {
+        const now = performance.now();
+        if (chunks === 0) ttft = now - t0;
+        lastAt = now;
+        chunks++;
+        text += delta;
+      }
+    }
+    const endAt = performance.now();
+    const ok = expected === undefined || text === expected;
+    return { ok, error: ok ? null : 'text mismatch', ttft, ttlt: lastAt - t0, total: endAt - t0, chunks, startedAt: t0, endedAt: endAt };
+  } catch (error) {
+    return { ok: false, error: String(error?.message ?? error), ttft, ttlt: NaN, total: NaN, chunks, startedAt: t0, endedAt: performance.now() };
+  }
+}
+
+// Anthropic's and Gemini's SDKs with the options the service gives them (src/ai/llm/providers):
+// no retries, the same timeout; Gemini with the platform's fetch.
+export function createAnthropicClient(origin) {
+  return new Anthropic({ apiKey: 'sk-bench-direct', baseURL: origin, maxRetries: 0, timeout: 120_000 });
+}
+
+export function createGeminiClient(origin) {
+  return new GoogleGenAI({ apiKey: 'bench-direct', httpOptions: { baseUrl: origin, timeout: 120_000, retryOptions: { attempts: 1 }, fetch } });
+}
+
+// The parameters the service sends with its defaults (maxTokens 4096, temperature 0.7).
+const ANSWER = { maxTokens: 4096, temperature: 0.7 };
+
+// One streamed answer straight from the upstream with @anthropic-ai/sdk (messages.create, stream).
+export function streamDirectAnthropic(client, { model, message, expected }) {
+  return timedDeltas(
+    () => client.messages.create({ model, max_tokens: ANSWER.maxTokens, temperature: ANSWER.temperature, messages: [{ role: 'user', content: message }], stream: true }),
+    (event) => (event.type === 'content_block_delta' && event.delta.type === 'text_delta' ? event.delta.text : ''),
+    expected,
+  );
+}
+
+// The same with @google/genai (models.generateContentStream).
+export function streamDirectGemini(client, { model, message, expected }) {
+  return timedDeltas(
+    () =>
+      client.models.generateContentStream({
+        model,
+        contents: [{ role: 'user', parts: [{ text: message }] }],
+        config: { maxOutputTokens: ANSWER.maxTokens, temperature: ANSWER.temperature },
+      }),
+    (chunk) => chunk.text,
+    expected,
+  );
+}
+
+// Times a stream opened by `open()`: TTFT and time to last token of the non-empty `deltaOf(event)`.
+async function timedDeltas(open, deltaOf, expected) {
+  const t0 = performance.now();
+  let ttft = NaN;
+  let lastAt = NaN;
+  let chunks = 0;
+  let text = '';
+  try {
+    for await (const event of await open()) {
+      const delta = deltaOf(event);
       if (delta) {
         const now = performance.now();
         if (chunks === 0) ttft = now - t0;

@@ -39,6 +39,10 @@ export function parseOptions(argv = process.argv.slice(2)) {
         listRounds: 2,
         listSecs: 4,
         idleSockets: 1000,
+        modelRounds: 2,
+        modelPerRound: 25,
+        fitRounds: 3,
+        fitPerRound: 60,
       }
     : {
         oneRounds: 3,
@@ -53,6 +57,10 @@ export function parseOptions(argv = process.argv.slice(2)) {
         listRounds: 3,
         listSecs: 10,
         idleSockets: 1000,
+        modelRounds: 3,
+        modelPerRound: 50,
+        fitRounds: 4,
+        fitPerRound: 150,
       };
   // Figure 6's sustained load: six rounds of a fixed mix, each ~10 s on 2 cores (about half in a
   // quick run). A stream worker needs 3 streams: one to the end, one stopped, one dropped.

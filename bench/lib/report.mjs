@@ -1,4 +1,4 @@
-// The run's report: the results table (figures 1-6 in order), each figure's detail section, and
+// The run's report: the results table (figures 1-7 in order), each figure's detail section, and
 // the method, written as Markdown to the --out file (bench/RESULTS.md for a full run), plus
 // results.json next to the logs.
 import { writeFileSync } from 'node:fs';
@@ -7,6 +7,7 @@ import path from 'node:path';
 import { concurrentDetails, concurrentRows } from '../figures/concurrent.mjs';
 import { listDetails, listRows } from '../figures/list.mjs';
 import { memoryDetails, memoryRows } from '../figures/memory.mjs';
+import { modelsDetails, modelsRows } from '../figures/models.mjs';
 import { oneClientRows } from '../figures/one-client.mjs';
 import { profileDetails } from '../figures/profiles.mjs';
 import { restConcurrencyRows } from '../figures/rest-c20.mjs';
@@ -22,6 +23,7 @@ export function buildRows(results) {
   listRows(F, add);
   statementRows(F, add);
   memoryRows(F, results, add);
+  modelsRows(F, add);
   return rows;
 }
 
@@ -63,7 +65,7 @@ Why the figures are what they are and what the profiles show: [docs/performance.
 npm ci
 npm run bench              # full run, ~${opts.quick ? '12' : Math.ceil(meta.durationSecs / 60)} min, rewrites bench/RESULTS.md
 npm run bench -- --quick   # ~7 min smoke run (fewer rounds), writes to /tmp
-npm run bench -- --only 1,4 --no-build   # selected figures (1..6, profile)
+npm run bench -- --only 1,4 --no-build   # selected figures (1..7, profile)
 \`\`\`
 
 ## Results
@@ -82,6 +84,7 @@ ${concurrentDetails(F, opts)}
 ${listDetails(F)}
 ${statementDetails(F)}
 ${memoryDetails(F)}
+${modelsDetails(F)}
 ${profileDetails(F)}
 ## Method
 
