@@ -58,8 +58,13 @@ export class LlmService {
         this.recorder.fallback(candidate.id, next.id, error as AppError, call.context);
         continue;
       }
-      for (let next = first; !next.done; next = await events.next()) {
-        yield next.value.type === 'end' ? this.answered(next.value, candidate) : next.value;
+      try {
+        for (let next = first; !next.done; next = await events.next()) {
+          yield next.value.type === 'end' ? this.answered(next.value, candidate) : next.value;
+        }
+      } finally {
+        // A caller that stops reading early must still close the provider's call: its body and timers.
+        await events.return(undefined);
       }
       return;
     }

@@ -191,8 +191,20 @@ describe('randomised soak (e2e)', () => {
       // Let everything in flight settle: jobs, abandoned REST turns, disconnected streams.
       await drainQueue(t, 60_000);
       const streams = t.app.get(ChatStreamService);
-      await eventually(() => streams.activeCount === 0, 10_000);
-      await eventually(async () => (await t.prisma.user.aggregate({ _sum: { reservedTokens: true } }))._sum.reservedTokens === 0, 10_000, 50);
+      // Checked with expect, so a failure says how many streams or tokens are still held.
+      await eventually(() => {
+        expect({ activeStreams: streams.activeCount }).toEqual({ activeStreams: 0 });
+        return true;
+      }, 10_000);
+      await eventually(
+        async () => {
+          const { _sum } = await t.prisma.user.aggregate({ _sum: { reservedTokens: true } });
+          expect({ reservedTokens: _sum.reservedTokens }).toEqual({ reservedTokens: 0 });
+          return true;
+        },
+        10_000,
+        50,
+      );
       // eslint-disable-next-line no-console
       console.log(
         `soak: ${TURNS} turns in ${soakMs} ms; statuses ${JSON.stringify(Object.fromEntries(books.statuses))}; ${books.streams.length} streams; ${books.jobs.length} jobs`,
