@@ -10,6 +10,9 @@ const toBoolean = ({ obj, key }: { obj: Record<string, unknown>; key: string }) 
   return typeof raw === 'string' ? ['1', 'true', 'yes', 'on'].includes(raw.toLowerCase()) : raw;
 };
 
+export const MODERATION_MODES = ['off', 'flag', 'block'] as const;
+export type ModerationMode = (typeof MODERATION_MODES)[number];
+
 export const PROCESS_ROLES = ['all', 'api', 'worker'] as const;
 export type ProcessRole = (typeof PROCESS_ROLES)[number];
 
@@ -123,6 +126,25 @@ export class EnvironmentVariables {
   @Min(0)
   @Max(1000)
   AI_HISTORY_LIMIT: number = 10;
+
+  // Content moderation of user input through OpenAI's moderation endpoint: `flag` stores the
+  // verdict on the message and goes on, `block` refuses flagged input with a 400.
+  @IsIn(MODERATION_MODES)
+  AI_MODERATION: ModerationMode = 'off';
+
+  @IsString()
+  @MinLength(1)
+  AI_MODERATION_MODEL: string = 'omni-moderation-latest';
+
+  // Also check each finished answer and store the verdict on it (never blocks it).
+  @IsBoolean()
+  @Transform(toBoolean)
+  AI_MODERATION_OUTPUT: boolean = false;
+
+  // A check that takes longer counts as a failure: 503 in `block` mode, logged and skipped in `flag`.
+  @IsInt()
+  @Min(100)
+  AI_MODERATION_TIMEOUT_MS: number = 5_000;
 
   @IsInt()
   @Min(1)

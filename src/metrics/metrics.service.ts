@@ -10,6 +10,8 @@ const MAX_MODEL_LABELS = 20;
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 // One registry per app instance (tests run several in one process). Labels never carry user ids or raw URLs.
+export type ModerationCheckResult = 'allowed' | 'flagged' | 'blocked' | 'error';
+
 @Injectable()
 export class MetricsService {
   readonly registry = new Registry();
@@ -72,6 +74,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  private readonly moderationChecks = new Counter({
+    name: 'ai_moderation_checks_total',
+    help: 'Content moderation checks by result (allowed, flagged, blocked, error)',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+
   private readonly rateLimited = new Counter({
     name: 'rate_limit_rejections_total',
     help: 'Requests refused by a rate limit, by bucket',
@@ -111,6 +120,10 @@ export class MetricsService {
 
   countFallback(from: string, to: string): void {
     this.fallbacks.inc({ from: this.modelLabel(from), to: this.modelLabel(to) });
+  }
+
+  countModerationCheck(result: ModerationCheckResult): void {
+    this.moderationChecks.inc({ result });
   }
 
   socketConnected(): void {

@@ -28,6 +28,7 @@ describe('conversations, embeddings and usage (e2e)', () => {
         title: 'My AI Chat',
         userId: user.id,
         messageCount: 0,
+        systemPrompt: null,
         totalTokens: 0,
         totalCostUsd: 0,
         createdAt: anyDate,
@@ -64,6 +65,7 @@ describe('conversations, embeddings and usage (e2e)', () => {
         title: 'c5',
         userId: user.id,
         messageCount: 0,
+        systemPrompt: null,
         totalTokens: 0,
         totalCostUsd: 0,
         createdAt: anyDate,
@@ -113,6 +115,8 @@ describe('conversations, embeddings and usage (e2e)', () => {
         costUsd: null,
         model: null,
         status: 'complete',
+        flagged: false,
+        categories: [],
         createdAt: anyDate,
       });
       const answer = (content: string, promptTokens: number, completionTokens: number, tokens: number, costUsd: number) => ({
@@ -125,11 +129,14 @@ describe('conversations, embeddings and usage (e2e)', () => {
         costUsd,
         model: 'gpt-4',
         status: 'complete',
+        flagged: false,
+        categories: [],
         createdAt: anyDate,
       });
       expect(res.body).toEqual({
         id,
         title: 'Question one',
+        systemPrompt: null,
         userId: user.id,
         messageCount: 4,
         totalTokens: 70,

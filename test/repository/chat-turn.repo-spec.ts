@@ -60,19 +60,28 @@ describe('ChatTurnRepository (PostgreSQL)', () => {
       expect(found).toEqual({
         withinBudget: true,
         conversationFound: true,
+        systemPrompt: null,
         history: [
           { id: expect.any(String), role: 'USER', content: 'm3', status: 'complete', contentTokens: null },
           { id: expect.any(String), role: 'ASSISTANT', content: 'm4', status: 'complete', contentTokens: null },
           { id: expect.any(String), role: 'USER', content: 'm5', status: 'complete', contentTokens: null },
         ],
       });
-      await expect(context(conversation.id, user.id, 0)).resolves.toEqual({ withinBudget: true, conversationFound: true, history: [] });
+      await expect(context(conversation.id, user.id, 0)).resolves.toEqual({ withinBudget: true, conversationFound: true, systemPrompt: null, history: [] });
+    });
+
+    it("answers the conversation's own system prompt, and none for another user's", async () => {
+      const [owner, other] = [await insertUser(db.prisma), await insertUser(db.prisma)];
+      const conversation = await conversationWith(owner.id, []);
+      await db.prisma.conversation.update({ where: { id: conversation.id }, data: { systemPrompt: 'Be brief.' } });
+      await expect(context(conversation.id, owner.id)).resolves.toMatchObject({ conversationFound: true, systemPrompt: 'Be brief.' });
+      await expect(context(conversation.id, other.id)).resolves.toMatchObject({ conversationFound: false, systemPrompt: null });
     });
 
     it("does not find another user's conversation, nor show its messages", async () => {
       const [owner, other] = [await insertUser(db.prisma), await insertUser(db.prisma)];
       const conversation = await conversationWith(owner.id, ['secret']);
-      await expect(context(conversation.id, other.id)).resolves.toEqual({ withinBudget: true, conversationFound: false, history: [] });
+      await expect(context(conversation.id, other.id)).resolves.toEqual({ withinBudget: true, conversationFound: false, systemPrompt: null, history: [] });
     });
 
     it('counts live holds against the budget, and ignores lapsed or negative ones', async () => {

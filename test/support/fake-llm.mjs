@@ -6,6 +6,8 @@
 //     POST /v1/chat/completions   JSON or SSE stream (`stream: true`), usage, finish_reason
 //     POST /v1/embeddings         deterministic vectors, `encoding_format` float or base64
 //     GET  /v1/models             a short static list
+//     POST /v1/moderations        flags a text that contains `[flag:<category>]` for that category
+//                                 (e.g. `[flag:violence]`); steered by `setModeration()`, not the queue
 //   Anthropic  (`fake.anthropicBaseUrl`, the SDK's `baseURL`: `http://127.0.0.1:<port>`)
 //     POST /v1/messages           JSON, or Anthropic's named SSE events (`stream: true`):
 //                                 message_start, content_block_start, ping, content_block_delta
@@ -115,6 +117,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
  * @property {RecordedRequest[]} requests  Every request received, in arrival order.
  * @property {() => RecordedRequest[]} chatRequests  Requests to OpenAI's /v1/chat/completions.
  * @property {() => RecordedRequest[]} embeddingRequests  Requests to OpenAI's /v1/embeddings.
+ * @property {() => RecordedRequest[]} moderationRequests  Requests to OpenAI's /v1/moderations.
+ * @property {(behaviour?: Behaviour) => FakeLlm} setModeration  How every moderation request is
+ *   answered until reset (`status`, `error`, `delayMs`, `hang`, `headers`); the queue is not used.
  * @property {() => RecordedRequest[]} anthropicRequests  Requests for the Anthropic API.
  * @property {() => RecordedRequest[]} geminiRequests  Requests for the Gemini API.
  * @property {() => number} abortCount  Number of requests the client aborted.
@@ -130,6 +135,24 @@ import { setTimeout as sleep } from 'node:timers/promises';
 const CHAT_PATH = '/v1/chat/completions';
 const EMBEDDINGS_PATH = '/v1/embeddings';
 const MODELS_PATH = '/v1/models';
+const MODERATIONS_PATH = '/v1/moderations';
+/** OpenAI's moderation categories (omni-moderation-latest). */
+const MODERATION_CATEGORIES = [
+  'harassment',
+  'harassment/threatening',
+  'hate',
+  'hate/threatening',
+  'illicit',
+  'illicit/violent',
+  'self-harm',
+  'self-harm/intent',
+  'self-harm/instructions',
+  'sexual',
+  'sexual/minors',
+  'violence',
+  'violence/graphic',
+];
+const FLAG_MARKER = /\[flag:([a-z/-]+)\]/g;
 const ANTHROPIC_MESSAGES_PATH = '/v1/messages';
 /** `/v1beta/models/gemini-2.5-flash:streamGenerateContent` -> model, method. */
 const GEMINI_PATH = /^\/v1(?:beta)?\/(?:models|tunedModels)\/([^/:]+):(generateContent|streamGenerateContent)$/;
@@ -151,6 +174,8 @@ export async function startFakeLlm({ port = 0, host = '127.0.0.1' } = {}) {
   const queue = [];
   /** @type {Behaviour} */
   let defaultBehaviour = {};
+  /** @type {Behaviour} */
+  let moderationBehaviour = {};
   /** @type {Set<import('node:net').Socket>} */
   const sockets = new Set();
   let requestSeq = 0;
@@ -194,11 +219,13 @@ export async function startFakeLlm({ port = 0, host = '127.0.0.1' } = {}) {
           ? 'embeddings'
           : method === 'GET' && path === MODELS_PATH
             ? 'models'
-            : method === 'POST' && path === ANTHROPIC_MESSAGES_PATH
-              ? 'anthropic'
-              : geminiMatch
-                ? 'gemini'
-                : 'unexpected';
+            : method === 'POST' && path === MODERATIONS_PATH
+              ? 'moderations'
+              : method === 'POST' && path === ANTHROPIC_MESSAGES_PATH
+                ? 'anthropic'
+                : geminiMatch
+                  ? 'gemini'
+                  : 'unexpected';
     /** @type {RecordedRequest} */
     const record = {
       id: ++requestSeq,
@@ -231,8 +258,10 @@ export async function startFakeLlm({ port = 0, host = '127.0.0.1' } = {}) {
       gone.abort();
     });
 
-    const takesBehaviour = route !== 'models' && route !== 'unexpected';
-    const behaviour = takesBehaviour ? { ...BUILT_IN_BEHAVIOUR, ...defaultBehaviour, ...(queue.shift() ?? {}) } : { ...BUILT_IN_BEHAVIOUR };
+    const takesBehaviour = route !== 'models' && route !== 'moderations' && route !== 'unexpected';
+    const behaviour = takesBehaviour
+      ? { ...BUILT_IN_BEHAVIOUR, ...defaultBehaviour, ...(queue.shift() ?? {}) }
+      : { ...BUILT_IN_BEHAVIOUR, ...(route === 'moderations' ? moderationBehaviour : {}) };
 
     let raw;
     try {
@@ -276,6 +305,8 @@ export async function startFakeLlm({ port = 0, host = '127.0.0.1' } = {}) {
         return chatCompletion(ctx);
       case 'embeddings':
         return embeddings(ctx);
+      case 'moderations':
+        return moderations(ctx);
       case 'anthropic':
         return anthropicMessages(ctx);
       case 'gemini':
@@ -295,6 +326,7 @@ export async function startFakeLlm({ port = 0, host = '127.0.0.1' } = {}) {
     requests,
     chatRequests: () => requests.filter((r) => r.path === CHAT_PATH),
     embeddingRequests: () => requests.filter((r) => r.path === EMBEDDINGS_PATH),
+    moderationRequests: () => requests.filter((r) => r.path === MODERATIONS_PATH),
     anthropicRequests: () => byProvider('anthropic'),
     geminiRequests: () => byProvider('gemini'),
     abortCount: () => requests.filter((r) => r.aborted).length,
@@ -307,9 +339,14 @@ export async function startFakeLlm({ port = 0, host = '127.0.0.1' } = {}) {
       defaultBehaviour = { ...behaviour };
       return fake;
     },
+    setModeration(behaviour = {}) {
+      moderationBehaviour = { ...behaviour };
+      return fake;
+    },
     reset() {
       queue.length = 0;
       defaultBehaviour = {};
+      moderationBehaviour = {};
       requests.length = 0; // keep the same array: tests may hold a reference to fake.requests
       return fake;
     },
@@ -363,10 +400,18 @@ export async function startFakeLlm({ port = 0, host = '127.0.0.1' } = {}) {
   return fake;
 }
 
-/** @typedef {'chat' | 'embeddings' | 'models' | 'anthropic' | 'gemini' | 'unexpected'} Route */
+/** @typedef {'chat' | 'embeddings' | 'models' | 'moderations' | 'anthropic' | 'gemini' | 'unexpected'} Route */
 
 /** @type {Record<Route, Provider | null>} */
-const ROUTE_PROVIDER = { chat: 'openai', embeddings: 'openai', models: 'openai', anthropic: 'anthropic', gemini: 'gemini', unexpected: null };
+const ROUTE_PROVIDER = {
+  chat: 'openai',
+  embeddings: 'openai',
+  models: 'openai',
+  moderations: 'openai',
+  anthropic: 'anthropic',
+  gemini: 'gemini',
+  unexpected: null,
+};
 
 // ---------------------------------------------------------------------------------------------
 // OpenAI
@@ -473,6 +518,25 @@ function embeddings(ctx) {
   const result = { object: 'list', data, model: b.model ?? body.model ?? 'fake-embedding-model' };
   if (!b.noUsage) result.usage = { prompt_tokens: promptTokens, total_tokens: promptTokens, ...(b.usage ?? {}) };
   return sendJson(res, 200, result, b.headers);
+}
+
+/** POST /v1/moderations: one result per input, flagged for each `[flag:<category>]` it contains. @param {Ctx} ctx */
+function moderations(ctx) {
+  const { res, record, behaviour: b } = ctx;
+  const input = record.body?.input;
+  const inputs = Array.isArray(input) ? input : [input];
+  if (input === undefined || input === null || inputs.length === 0) {
+    return sendError(ctx, 400, { message: "fake-llm: 'input' is required", param: 'input' }, b.headers);
+  }
+  const results = inputs.map((item) => {
+    const text = typeof item === 'string' ? item : JSON.stringify(item);
+    const flaggedFor = new Set([...text.matchAll(FLAG_MARKER)].map((match) => match[1]));
+    const categories = Object.fromEntries(MODERATION_CATEGORIES.map((name) => [name, flaggedFor.has(name)]));
+    const scores = Object.fromEntries(MODERATION_CATEGORIES.map((name) => [name, flaggedFor.has(name) ? 0.98 : 0.0001]));
+    const inputTypes = Object.fromEntries(MODERATION_CATEGORIES.map((name) => [name, ['text']]));
+    return { flagged: flaggedFor.size > 0, categories, category_scores: scores, category_applied_input_types: inputTypes };
+  });
+  return sendJson(res, 200, { id: `modr-${ctx.responseId}`, model: record.body?.model ?? 'omni-moderation-latest', results }, b.headers);
 }
 
 /** GET /v1/models. */

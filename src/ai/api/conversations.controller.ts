@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiResponse } from '@nestjs/swagger';
 import type { AuthUser } from '../../auth/auth-user';
 import { CurrentUser } from '../../auth/current-user.decorator';
@@ -8,6 +8,7 @@ import {
   ConversationResponseDto,
   CreateConversationDto,
   ListConversationsQueryDto,
+  UpdateConversationDto,
 } from '../conversations/dto/conversation.dto';
 import { ConversationService } from '../conversations/conversation.service';
 import { ApiAuthenticatedTag } from './api-docs.decorators';
@@ -18,10 +19,11 @@ export class ConversationsController {
   constructor(private readonly conversations: ConversationService) {}
 
   @Post()
-  @ApiOperation({ summary: 'Create an empty conversation' })
+  @ApiOperation({ summary: 'Create an empty conversation, optionally with its own system prompt' })
   @ApiResponse({ status: 201, type: ConversationResponseDto })
+  @ApiResponse({ status: 400, description: 'Invalid body, or a system prompt flagged by content moderation (AI_MODERATION=block)' })
   create(@CurrentUser() user: AuthUser, @Body() dto: CreateConversationDto): Promise<ConversationResponseDto> {
-    return this.conversations.createConversation(user.id, dto.title);
+    return this.conversations.createConversation(user.id, dto);
   }
 
   @Get()
@@ -37,6 +39,15 @@ export class ConversationsController {
   @ApiResponse({ status: 404, description: 'Not found (or not yours)' })
   get(@CurrentUser() user: AuthUser, @Param('id', ParseUUIDPipe) id: string): Promise<ConversationDetailResponseDto> {
     return this.conversations.getConversation(id, user.id);
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: 'Rename a conversation or set its system prompt (null clears either)' })
+  @ApiResponse({ status: 200, type: ConversationResponseDto })
+  @ApiResponse({ status: 400, description: 'Invalid body, or a system prompt flagged by content moderation (AI_MODERATION=block)' })
+  @ApiResponse({ status: 404, description: 'Not found (or not yours)' })
+  update(@CurrentUser() user: AuthUser, @Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdateConversationDto): Promise<ConversationResponseDto> {
+    return this.conversations.updateConversation(id, user.id, dto);
   }
 
   @Delete(':id')

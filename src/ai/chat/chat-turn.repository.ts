@@ -10,7 +10,7 @@ export type OpenTurnResult =
   // The hold was taken but the conversation went meanwhile: nothing stored, the caller returns the hold.
   | { outcome: 'conversation-gone' };
 
-type TurnContextRow = { withinBudget: boolean; conversationFound: boolean } & { [K in keyof HistoryMessage]: HistoryMessage[K] | null };
+type TurnContextRow = { withinBudget: boolean; conversationFound: boolean; systemPrompt: string | null } & { [K in keyof HistoryMessage]: HistoryMessage[K] | null };
 type OpenTurnRow = { held: boolean; conversationFound: boolean } & { [K in keyof Message]: Message[K] | null };
 
 // The statements of a chat turn: one read before the model is called, one write beside the model
@@ -25,7 +25,7 @@ export class ChatTurnRepository {
   // (served by the (conversationId, createdAt) index). Null: the user no longer exists.
   async findTurnContext(conversationId: string | null, userId: string, historyLimit: number, standing: BudgetStanding): Promise<TurnContext | null> {
     const rows = await this.prisma.queryPrepared<TurnContextRow>(Prisma.sql`
-      SELECT b."withinBudget", c."id" IS NOT NULL AS "conversationFound",
+      SELECT b."withinBudget", c."id" IS NOT NULL AS "conversationFound", c."systemPrompt",
              h."id", h."role"::text AS "role", h."content", h."status"::text AS "status", h."contentTokens"
       FROM (${standing.toSql()}) b
       LEFT JOIN "Conversation" c ON c."id" = ${conversationId}::uuid AND c."userId" = ${userId}::uuid
@@ -41,7 +41,8 @@ export class ChatTurnRepository {
     const history = rows
       .filter((row): row is TurnContextRow & HistoryMessage => row.id !== null)
       .map(({ id, role, content, status, contentTokens }) => ({ id, role, content, status, contentTokens }));
-    return { withinBudget: rows[0].withinBudget, conversationFound: rows[0].conversationFound, history };
+    const [{ withinBudget, conversationFound, systemPrompt }] = rows;
+    return { withinBudget, conversationFound, systemPrompt, history };
   }
 
   // Takes the hold and stores the user message (in a new conversation when `conversationId` is
@@ -111,14 +112,14 @@ export class ChatTurnRepository {
 function insertMessageFrom(message: NewMessage): Prisma.Sql {
   return Prisma.sql`
     INSERT INTO "Message" ("id", "conversationId", "role", "content", "promptTokens", "completionTokens", "contentTokens", "tokens", "costUsd", "tokensEstimated", "model",
-                           "status", "idempotencyKey", "createdAt")
+                           "status", "idempotencyKey", "flagged", "categories", "createdAt")
     SELECT gen_random_uuid(), c."id", ${message.role}::"Role", ${message.content}::text, ${message.promptTokens ?? null}::int,
            ${message.completionTokens ?? null}::int, ${message.contentTokens ?? null}::int, ${message.tokens ?? null}::int, ${message.costUsd ?? null}::float8,
            ${message.tokensEstimated ?? false}::boolean, ${message.model ?? null}::text, ${message.status ?? 'complete'}::"MessageStatus",
-           ${message.idempotencyKey ?? null}::text, now()
+           ${message.idempotencyKey ?? null}::text, ${message.flagged ?? false}::boolean, ${message.categories ?? []}::text[], now()
     FROM c
     RETURNING "id", "conversationId", "role"::text AS "role", "content", "promptTokens", "completionTokens", "contentTokens", "tokens", "costUsd", "tokensEstimated",
-              "model", "status"::text AS "status", "idempotencyKey", "createdAt"`;
+              "model", "status"::text AS "status", "idempotencyKey", "flagged", "categories", "createdAt"`;
 }
 
 function toMessage(row: OpenTurnRow): Message {

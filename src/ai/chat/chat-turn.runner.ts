@@ -8,6 +8,7 @@ import { AnsweredEvent, LlmService } from '../llm/llm.service';
 import type { CallContext, LlmMessage, TokenUsage } from '../llm/llm.types';
 import { estimateTextTokens, promptTokenCeiling } from '../llm/token-estimator';
 import { ModelRegistry } from '../models/model-registry.service';
+import { ModerationService, type ModerationVerdict } from '../moderation/moderation.service';
 import type { RegisteredModel } from '../models/model.types';
 import { ChatTurnRepository } from './chat-turn.repository';
 import { HistoryMessage, TurnEvent, TurnRequest } from './chat-turn.types';
@@ -37,6 +38,7 @@ interface PreparedTurn {
   idempotencyKey?: string;
   // A job retry's question, stored by an earlier attempt.
   reusedUserMessage: Message | null;
+  inputModeration: ModerationVerdict;
 }
 
 // A turn between "question stored" and "answer stored".
@@ -49,6 +51,7 @@ interface OpenTurn {
   // The model asked first; a fallback's answer names its own.
   model: string;
   idempotencyKey?: string;
+  context: CallContext;
 }
 
 interface Answer {
@@ -58,6 +61,7 @@ interface Answer {
   usage: TokenUsage | null;
   costUsd: number | null;
   status: MessageStatus;
+  moderation?: ModerationVerdict;
 }
 
 type Completion = AsyncGenerator<AnsweredEvent>;
@@ -83,6 +87,7 @@ export class ChatTurnRunner {
     private readonly turns: ChatTurnRepository,
     private readonly llm: LlmService,
     private readonly models: ModelRegistry,
+    private readonly moderation: ModerationService,
   ) {}
 
   async *run(request: TurnRequest): AsyncGenerator<TurnEvent> {
@@ -140,7 +145,8 @@ export class ChatTurnRunner {
       }
       if (!end) throw new AppError('LLM_UNAVAILABLE', 'The AI stream ended without a result');
       const status = end.isAborted ? 'stopped' : 'complete';
-      const message = await this.dbPhase(() => this.close(turn, { content: text, model: end.modelId, usage: end.usage, costUsd: end.costUsd, status }));
+      const moderation = status === 'complete' ? await this.moderation.checkOutput(text, turn.context) : null;
+      const message = await this.dbPhase(() => this.close(turn, { content: text, model: end.modelId, usage: end.usage, costUsd: end.costUsd, status, moderation }));
       isEnded = true;
       yield { type: end.isAborted ? 'stopped' : 'end', message };
     } catch (error) {
@@ -157,13 +163,16 @@ export class ChatTurnRunner {
     }
   }
 
-  private async prepare({ userId, input, transport, requestId, idempotencyKey, admission }: TurnRequest): Promise<PreparedTurn> {
+  private async prepare({ userId, input, transport, requestId, idempotencyKey, admission, inputModeration }: TurnRequest): Promise<PreparedTurn> {
     const model = this.models.resolve(input.model, 'chat');
     const conversationId = input.conversationId ?? null;
-    const [, context, reusedUserMessage] = await Promise.all([
+    const callContext: CallContext = { transport, userId, requestId };
+    // Moderation runs beside the read, so its latency hides behind it instead of adding to it.
+    const [, context, reusedUserMessage, moderation] = await Promise.all([
       admission,
       this.turns.findTurnContext(conversationId, userId, this.config.get('AI_HISTORY_LIMIT'), this.budget.standingOf(userId)),
       idempotencyKey ? this.turns.findMessageByIdempotencyKey(questionKey(idempotencyKey)) : null,
+      inputModeration !== undefined ? inputModeration : this.moderation.checkInput(input.message, callContext),
     ]);
     if (!context) throw new NotFoundError('User');
     if (conversationId && !context.conversationFound) throw new NotFoundError('Conversation');
@@ -173,7 +182,8 @@ export class ChatTurnRunner {
     const messageTokens = estimateTextTokens(input.message);
     // A failed answer is partial text the user never got in full; it would mislead the model.
     const history = context.history.filter((m) => m.status !== 'failed' && m.id !== reusedUserMessage?.id);
-    const llmMessages = this.buildPrompt(this.fitToContext(history, messageTokens, model, maxTokens), input.message);
+    const systemPrompt = context.systemPrompt ?? this.config.get('AI_SYSTEM_PROMPT') ?? null;
+    const llmMessages = this.buildPrompt(systemPrompt, this.fitToContext(history, systemPrompt, messageTokens, model, maxTokens), input.message);
     return {
       userId,
       conversationId,
@@ -184,18 +194,19 @@ export class ChatTurnRunner {
       maxTokens,
       temperature: input.temperature ?? this.config.get('OPENAI_TEMPERATURE'),
       heldTokens: promptTokenCeiling(llmMessages) + maxTokens,
-      context: { transport, userId, requestId },
+      context: callContext,
       idempotencyKey,
       reusedUserMessage,
+      inputModeration: moderation,
     };
   }
 
   // Holds the worst case and stores the question in one statement: 403 when concurrent calls took
   // what was left since the read, 404 when the conversation went meanwhile.
   private async open(prepared: PreparedTurn): Promise<OpenTurn> {
-    const { userId, conversationId, heldTokens, idempotencyKey, reusedUserMessage } = prepared;
+    const { userId, conversationId, heldTokens, idempotencyKey, reusedUserMessage, inputModeration } = prepared;
     const isNewConversation = conversationId === null;
-    const turn = { userId, isNewConversation, heldTokens, model: prepared.model.id, idempotencyKey };
+    const turn = { userId, isNewConversation, heldTokens, model: prepared.model.id, idempotencyKey, context: prepared.context };
     if (reusedUserMessage) {
       await this.budget.reserve(userId, heldTokens);
       return { ...turn, conversationId: reusedUserMessage.conversationId, userMessage: reusedUserMessage };
@@ -204,7 +215,14 @@ export class ChatTurnRunner {
       userId,
       conversationId,
       newConversationTitle: isNewConversation ? titleFrom(prepared.message) : null,
-      message: { role: 'USER', content: prepared.message, contentTokens: prepared.messageTokens, idempotencyKey: idempotencyKey ? questionKey(idempotencyKey) : null },
+      message: {
+        role: 'USER',
+        content: prepared.message,
+        contentTokens: prepared.messageTokens,
+        idempotencyKey: idempotencyKey ? questionKey(idempotencyKey) : null,
+        flagged: inputModeration?.flagged ?? false,
+        categories: inputModeration?.categories ?? [],
+      },
       hold: this.budget.holdOf(userId, heldTokens),
     });
     switch (result.outcome) {
@@ -221,7 +239,7 @@ export class ChatTurnRunner {
   }
 
   // Stores the answer and settles the budget in one statement. A failed answer counts no tokens.
-  private async close(turn: OpenTurn, { content, model, usage, costUsd, status }: Answer): Promise<Message> {
+  private async close(turn: OpenTurn, { content, model, usage, costUsd, status, moderation }: Answer): Promise<Message> {
     const idempotencyKey = turn.idempotencyKey ? answerKey(turn.idempotencyKey) : null;
     const counted = usage && {
       kind: 'chat' as const,
@@ -245,6 +263,8 @@ export class ChatTurnRunner {
         model,
         status,
         idempotencyKey,
+        flagged: moderation?.flagged ?? false,
+        categories: moderation?.categories ?? [],
       },
       settlement: this.budget.settlementOf(turn.userId, { heldTokens: turn.heldTokens, usage: counted, idempotencyKey }),
     });
@@ -265,11 +285,10 @@ export class ChatTurnRunner {
   // The history the model's context window leaves room for, counted with the lengths stored with
   // each message. Counts are OpenAI's (o200k_base); for other providers, the best offline count
   // there is, with a 10% margin. A model whose window is unknown gets the history as it is.
-  private fitToContext(history: HistoryMessage[], messageTokens: number, model: RegisteredModel, maxTokens: number): HistoryMessage[] {
+  private fitToContext(history: HistoryMessage[], systemPrompt: string | null, messageTokens: number, model: RegisteredModel, maxTokens: number): HistoryMessage[] {
     if (model.contextWindow === null) return history;
     const margin = model.provider === 'openai' ? 1 : 1.1;
     const tokens = (count: number) => Math.ceil(count * margin);
-    const systemPrompt = this.config.get('AI_SYSTEM_PROMPT');
     return fitHistory({
       history: history.map((message) => ({ message, tokens: tokens(message.contentTokens ?? estimateTextTokens(message.content)) })),
       systemTokens: systemPrompt ? tokens(this.systemPromptTokens(systemPrompt)) : null,
@@ -279,15 +298,16 @@ export class ChatTurnRunner {
     });
   }
 
+  // The service-wide prompt is counted once; a conversation's own prompt on each of its turns.
   private systemPromptTokens(systemPrompt: string): number {
+    if (systemPrompt !== this.config.get('AI_SYSTEM_PROMPT')) return estimateTextTokens(systemPrompt);
     this.cachedSystemPromptTokens ??= estimateTextTokens(systemPrompt);
     return this.cachedSystemPromptTokens;
   }
 
   private cachedSystemPromptTokens?: number;
 
-  private buildPrompt(history: HistoryMessage[], userContent: string): LlmMessage[] {
-    const systemPrompt = this.config.get('AI_SYSTEM_PROMPT');
+  private buildPrompt(systemPrompt: string | null, history: HistoryMessage[], userContent: string): LlmMessage[] {
     const prompt: LlmMessage[] = systemPrompt ? [{ role: 'system', content: systemPrompt }] : [];
     for (const message of history) {
       prompt.push({ role: message.role === 'USER' ? 'user' : message.role === 'SYSTEM' ? 'system' : 'assistant', content: message.content });

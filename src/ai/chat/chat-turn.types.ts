@@ -1,5 +1,6 @@
 import type { Message, MessageStatus, Role } from '../../generated/prisma/client';
 import type { AiTransport } from '../llm/llm.types';
+import type { ModerationVerdict } from '../moderation/moderation.service';
 import type { ChatRequestDto } from './dto/chat-request.dto';
 
 // What a transport asks of the turn runner.
@@ -19,6 +20,9 @@ export interface TurnRequest {
   // A check that must pass before anything is held or stored (the rate limit), awaited together
   // with the turn's first read instead of before it.
   admission?: Promise<void>;
+  // The input's moderation verdict when it was checked before the turn (jobs, at enqueue); the
+  // turn checks it itself when this is undefined.
+  inputModeration?: ModerationVerdict;
 }
 
 // What a turn tells its transport, in this order: `conversation` (only when the turn created one),
@@ -37,6 +41,8 @@ export type HistoryMessage = Pick<Message, 'id' | 'role' | 'content' | 'status' 
 export interface TurnContext {
   withinBudget: boolean;
   conversationFound: boolean;
+  // The conversation's own system prompt, in place of the service-wide one.
+  systemPrompt: string | null;
   // Oldest first.
   history: HistoryMessage[];
 }
@@ -53,4 +59,6 @@ export interface NewMessage {
   model?: string | null;
   status?: MessageStatus;
   idempotencyKey?: string | null;
+  flagged?: boolean;
+  categories?: string[];
 }

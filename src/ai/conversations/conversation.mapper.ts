@@ -4,6 +4,7 @@ import { ConversationDetailResponseDto, ConversationResponseDto, MessageResponse
 export const mapConversation = (c: Conversation): ConversationResponseDto => ({
   id: c.id,
   title: c.title,
+  systemPrompt: c.systemPrompt,
   userId: c.userId,
   messageCount: c.messageCount,
   totalTokens: c.totalTokens,
@@ -22,6 +23,8 @@ const mapMessage = (m: Message): MessageResponseDto => ({
   costUsd: m.costUsd,
   model: m.model,
   status: m.status,
+  flagged: m.flagged,
+  categories: m.categories,
   createdAt: m.createdAt,
 });
 

@@ -2,6 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { Prisma, type Conversation, type Message } from '../../generated/prisma/client';
 import { PrismaService } from '../../prisma/prisma.service';
 
+export interface ConversationFields {
+  title: string | null;
+  systemPrompt: string | null;
+}
 export type ConversationWithMessages = Conversation & { messages: Message[] };
 export interface ConversationPage {
   conversations: Conversation[];
@@ -13,8 +17,14 @@ export interface ConversationPage {
 export class ConversationRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  create(userId: string, title: string | null): Promise<Conversation> {
-    return this.prisma.conversation.create({ data: { userId, title } });
+  create(userId: string, fields: ConversationFields): Promise<Conversation> {
+    return this.prisma.conversation.create({ data: { userId, ...fields } });
+  }
+
+  // Null: not the user's (or gone).
+  async updateForUser(id: string, userId: string, fields: Partial<ConversationFields>): Promise<Conversation | null> {
+    const [row] = await this.prisma.conversation.updateManyAndReturn({ where: { id, userId }, data: fields });
+    return row ?? null;
   }
 
   async existsForUser(id: string, userId: string): Promise<boolean> {
@@ -37,7 +47,7 @@ export class ConversationRepository {
       SELECT t."total", p.*
       FROM (SELECT count(*)::int AS "total" FROM "Conversation" WHERE "userId" = ${userId}::uuid) t
       LEFT JOIN LATERAL (
-        SELECT "id", "userId", "title", "messageCount", "totalTokens", "totalCostUsd", "createdAt", "updatedAt"
+        SELECT "id", "userId", "title", "systemPrompt", "messageCount", "totalTokens", "totalCostUsd", "createdAt", "updatedAt"
         FROM "Conversation"
         WHERE "userId" = ${userId}::uuid
         ORDER BY "updatedAt" DESC, "id" DESC

@@ -2,11 +2,17 @@ import type { JobId } from 'bull';
 import type { ChatRequestDto } from '../chat/dto/chat-request.dto';
 import type { ChatResponseDto } from '../chat/dto/chat-response.dto';
 import type { EmbeddingRequestDto, EmbeddingResponseDto } from '../embeddings/dto/embedding.dto';
+import type { ModerationVerdict } from '../moderation/moderation.service';
 import { GENERATE_COMPLETION_JOB, GENERATE_EMBEDDINGS_JOB } from './ai-jobs.constants';
 
 // What a job carries through Redis: the owner plus the body of its REST twin, flat. The processor
 // validates the body again with the same DTO class before using it.
-export type CompletionJobData = { userId: string } & Pick<ChatRequestDto, 'message' | 'conversationId' | 'model' | 'maxTokens' | 'temperature'>;
+// A completion's input was moderated when it was queued: `moderation` is that verdict (absent in
+// jobs queued before moderation existed; the turn then checks the input itself).
+export type CompletionJobData = { userId: string; moderation?: ModerationVerdict } & Pick<
+  ChatRequestDto,
+  'message' | 'conversationId' | 'model' | 'maxTokens' | 'temperature'
+>;
 export type EmbeddingsJobData = { userId: string } & Pick<EmbeddingRequestDto, 'text' | 'model'>;
 
 // Job name → data and result. A result has the shape of the twin's REST response (dates become

@@ -56,10 +56,10 @@ export class AiJobsProcessor implements OnModuleInit, BeforeApplicationShutdown 
   }
 
   private async generateCompletion(job: Job<CompletionJobData>): Promise<ChatResponseDto> {
-    const { userId, ...body } = job.data;
+    const { userId, moderation, ...body } = job.data;
     const dto = await validateDto(ChatRequestDto, body);
     await job.progress(10);
-    const result = await this.chat.sendMessage(userId, dto, attemptOf(job.id));
+    const result = await this.chat.sendMessage(userId, dto, { ...attemptOf(job.id), inputModeration: moderation });
     await job.progress(100);
     return result;
   }

@@ -7,6 +7,7 @@ import { AppConfigService } from '../../config/app-config.service';
 import { BudgetService } from '../../budget/budget.service';
 import { ConversationService } from '../conversations/conversation.service';
 import { ModelRegistry } from '../models/model-registry.service';
+import { ModerationService } from '../moderation/moderation.service';
 import { JobQueuedResponseDto, JobStatusResponseDto } from './dto/ai-job.dto';
 import { ChatRequestDto } from '../chat/dto/chat-request.dto';
 import { EmbeddingRequestDto } from '../embeddings/dto/embedding.dto';
@@ -24,13 +25,18 @@ export class AiJobsService {
     private readonly budget: BudgetService,
     private readonly conversations: ConversationService,
     private readonly models: ModelRegistry,
+    private readonly moderation: ModerationService,
   ) {}
 
+  // The input is moderated here, beside the other checks, so a blocked message never becomes a job.
   async queueCompletion(userId: string, dto: ChatRequestDto): Promise<JobQueuedResponseDto> {
     this.models.assertAvailable(dto.model, 'chat');
-    await this.budget.assertWithinBudget(userId);
-    if (dto.conversationId) await this.conversations.assertOwnedBy(dto.conversationId, userId);
-    return this.enqueue(GENERATE_COMPLETION_JOB, { ...dto, userId });
+    const [moderation] = await Promise.all([
+      this.moderation.checkInput(dto.message, { transport: 'job', userId }),
+      this.budget.assertWithinBudget(userId),
+      dto.conversationId ? this.conversations.assertOwnedBy(dto.conversationId, userId) : undefined,
+    ]);
+    return this.enqueue(GENERATE_COMPLETION_JOB, { ...dto, userId, moderation });
   }
 
   async queueEmbeddings(userId: string, dto: EmbeddingRequestDto): Promise<JobQueuedResponseDto> {

@@ -5,7 +5,7 @@ import { ModelRegistry } from '../models/model-registry.service';
 import type { ProviderKind, RegisteredModel } from '../models/model.types';
 import { LlmCallRecorder } from './llm-call';
 import { isFallbackEligible } from './llm-error';
-import type { CallContext, CompletionEvent, EmbeddingResult, LlmMessage } from './llm.types';
+import type { CallContext, CompletionEvent, EmbeddingResult, LlmMessage, ModerationResult } from './llm.types';
 import { AnthropicProvider } from './providers/anthropic.provider';
 import type { ChatProvider } from './providers/chat-provider';
 import { GeminiProvider } from './providers/gemini.provider';
@@ -33,7 +33,7 @@ export class LlmService {
   private readonly providers: Record<ProviderKind, ChatProvider>;
 
   constructor(
-    openai: OpenAiProvider,
+    private readonly openai: OpenAiProvider,
     anthropic: AnthropicProvider,
     gemini: GeminiProvider,
     private readonly models: ModelRegistry,
@@ -77,6 +77,15 @@ export class LlmService {
     const costUsd = costOf(model.pricing, result.tokens, 0);
     this.recorder.metrics.countCost(model.id, costUsd);
     return { ...result, costUsd };
+  }
+
+  // Moderation is OpenAI's endpoint, whichever provider answers the chat.
+  get canModerate(): boolean {
+    return this.openai.isConfigured;
+  }
+
+  moderate(input: string, model: string, timeoutMs: number): Promise<ModerationResult> {
+    return this.openai.moderate(input, model, timeoutMs);
   }
 
   private answered(end: Extract<CompletionEvent, { type: 'end' }>, model: RegisteredModel): AnsweredEnd {

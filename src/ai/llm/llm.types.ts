@@ -55,3 +55,9 @@ export interface EmbeddingResult {
   model: string;
   tokens: number;
 }
+
+// A moderation model's verdict on one text: flagged or not, and the categories it was flagged for.
+export interface ModerationResult {
+  flagged: boolean;
+  categories: string[];
+}

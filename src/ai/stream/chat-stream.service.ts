@@ -132,8 +132,8 @@ export class ChatStreamService implements BeforeApplicationShutdown {
   }
 
   private emitError(client: StreamClient, error: unknown): void {
-    const { status, message } = toClientError(error);
+    const { status, message, fields } = toClientError(error);
     if (status >= 500 && !(error instanceof AppError)) this.logger.error({ err: error, socketId: client.id }, 'stream failed');
-    client.emit(CHAT_EVENTS.error, { message: Array.isArray(message) ? message.join('; ') : message, code: status });
+    client.emit(CHAT_EVENTS.error, { message: Array.isArray(message) ? message.join('; ') : message, code: status, ...fields });
   }
 }

@@ -15,6 +15,11 @@ export class AppError extends Error {
   get status(): number {
     return statusOf(this.code);
   }
+
+  // Fields a client gets beside `statusCode`, `message` and `error` (e.g. moderation categories).
+  get clientFields(): Record<string, unknown> | undefined {
+    return undefined;
+  }
 }
 
 export class NotFoundError extends AppError {
@@ -26,5 +31,15 @@ export class NotFoundError extends AppError {
 export class TokenLimitExceededError extends AppError {
   constructor() {
     super('TOKEN_LIMIT_EXCEEDED', 'Token limit exceeded');
+  }
+}
+
+export class ContentFlaggedError extends AppError {
+  constructor(readonly categories: string[]) {
+    super('CONTENT_FLAGGED', 'Message flagged by content moderation', { categories });
+  }
+
+  override get clientFields(): Record<string, unknown> {
+    return { categories: this.categories };
   }
 }

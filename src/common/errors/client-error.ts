@@ -7,6 +7,8 @@ export interface ClientError {
   status: number;
   message: string | string[];
   error: string;
+  // Extra fields of the error's body, after the three above.
+  fields?: Record<string, unknown>;
 }
 
 const CONNECTION_ERROR =
@@ -15,7 +17,7 @@ const CONNECTION_ERROR =
 // Turns anything thrown into what a client may see. Unknown errors become a bland 500 so that no
 // stack trace, SQL or key ever leaks; the caller logs the original.
 export function toClientError(error: unknown): ClientError {
-  if (error instanceof AppError) return withReason(error.status, error.message);
+  if (error instanceof AppError) return { ...withReason(error.status, error.message), fields: error.clientFields };
   if (error instanceof HttpException) {
     const status = error.getStatus();
     const body = error.getResponse();

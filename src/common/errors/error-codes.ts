@@ -5,6 +5,7 @@ import { HttpStatus } from '@nestjs/common';
 export const ERROR_CODES = {
   VALIDATION_FAILED: { status: HttpStatus.BAD_REQUEST, transient: false },
   UNAUTHORIZED: { status: HttpStatus.UNAUTHORIZED, transient: false },
+  CONTENT_FLAGGED: { status: HttpStatus.BAD_REQUEST, transient: false },
   TOKEN_LIMIT_EXCEEDED: { status: HttpStatus.FORBIDDEN, transient: false },
   NOT_FOUND: { status: HttpStatus.NOT_FOUND, transient: false },
   CONFLICT: { status: HttpStatus.CONFLICT, transient: false },
@@ -15,6 +16,7 @@ export const ERROR_CODES = {
   LLM_UNAVAILABLE: { status: HttpStatus.BAD_GATEWAY, transient: true },
   LLM_TIMEOUT: { status: HttpStatus.GATEWAY_TIMEOUT, transient: true },
   LLM_NOT_CONFIGURED: { status: HttpStatus.SERVICE_UNAVAILABLE, transient: false },
+  MODERATION_UNAVAILABLE: { status: HttpStatus.SERVICE_UNAVAILABLE, transient: true },
   DEPENDENCY_UNAVAILABLE: { status: HttpStatus.SERVICE_UNAVAILABLE, transient: true },
   SHUTTING_DOWN: { status: HttpStatus.SERVICE_UNAVAILABLE, transient: true },
 } as const;

@@ -16,7 +16,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (host.getType() !== 'http') throw exception;
     const response = host.switchToHttp().getResponse<Response>();
     const request = host.switchToHttp().getRequest<Request & { user?: { id: string } }>();
-    const { status, message, error } = toClientError(exception);
+    const { status, message, error, fields } = toClientError(exception);
     if (status >= 500) {
       this.logger.error({ err: exception, requestId: request.id, method: request.method, url: request.originalUrl, status }, 'request failed');
       // Known upstream or dependency outcomes are metrics, not bugs; everything else is reported.
@@ -24,6 +24,6 @@ export class AllExceptionsFilter implements ExceptionFilter {
         this.reporter.report(exception, { requestId: typeof request.id === 'string' ? request.id : undefined, userId: request.user?.id, transport: 'rest' });
     }
     if (response.headersSent) return;
-    response.status(status).json({ statusCode: status, message, error });
+    response.status(status).json({ statusCode: status, message, error, ...fields });
   }
 }

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateIf } from 'class-validator';
+import { MaxLengthFromConfig } from '../../../common/validation/config-limit.constraint';
 
 export class CreateConversationDto {
   @ApiPropertyOptional({ example: 'My AI Chat', maxLength: 200 })
@@ -8,6 +9,35 @@ export class CreateConversationDto {
   @IsString()
   @MaxLength(200)
   title?: string;
+
+  @ApiPropertyOptional({
+    example: 'You are a patient tutor. Answer in French.',
+    description: "Sent first in every upstream request of this conversation, in place of the service's system prompt; 1..AI_MAX_MESSAGE_LENGTH characters",
+  })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @Matches(/\S/, { message: 'systemPrompt must not be blank' })
+  @MaxLengthFromConfig('AI_MAX_MESSAGE_LENGTH')
+  systemPrompt?: string;
+}
+
+// Only the fields present change; null clears one (a conversation without a system prompt of its own
+// gets the service's).
+export class UpdateConversationDto {
+  @ApiPropertyOptional({ type: String, nullable: true, example: 'Renamed chat', maxLength: 200 })
+  @ValidateIf((_, value) => value !== null && value !== undefined)
+  @IsString()
+  @MaxLength(200)
+  title?: string | null;
+
+  @ApiPropertyOptional({ type: String, nullable: true, example: 'Answer in one sentence.', description: '1..AI_MAX_MESSAGE_LENGTH characters, or null' })
+  @ValidateIf((_, value) => value !== null && value !== undefined)
+  @IsString()
+  @MinLength(1)
+  @Matches(/\S/, { message: 'systemPrompt must not be blank' })
+  @MaxLengthFromConfig('AI_MAX_MESSAGE_LENGTH')
+  systemPrompt?: string | null;
 }
 
 export class ListConversationsQueryDto {
@@ -31,6 +61,7 @@ export class ListConversationsQueryDto {
 export class ConversationResponseDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ nullable: true, type: String, example: 'Chat about NestJS' }) title: string | null;
+  @ApiProperty({ nullable: true, type: String, example: null, description: "Its own system prompt; null: the service's" }) systemPrompt: string | null;
   @ApiProperty({ format: 'uuid' }) userId: string;
   @ApiProperty({ example: 5 }) messageCount: number;
   @ApiProperty({ example: 1024, description: 'Sum of the tokens of its messages' }) totalTokens: number;
@@ -49,6 +80,8 @@ export class MessageResponseDto {
   @ApiProperty({ nullable: true, type: Number, example: 0.00121, description: "Answers: USD at the model's prices; null: no price" }) costUsd: number | null;
   @ApiProperty({ nullable: true, type: String, example: 'gpt-4' }) model: string | null;
   @ApiProperty({ enum: ['complete', 'stopped', 'failed'] }) status: 'complete' | 'stopped' | 'failed';
+  @ApiProperty({ example: false, description: 'Flagged by content moderation (AI_MODERATION=flag, AI_MODERATION_OUTPUT)' }) flagged: boolean;
+  @ApiProperty({ type: [String], example: [], description: 'The moderation categories it was flagged for' }) categories: string[];
   @ApiProperty() createdAt: Date;
 }
 

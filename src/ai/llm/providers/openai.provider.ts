@@ -3,7 +3,7 @@ import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUse
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { AppConfigService } from '../../../config/app-config.service';
 import { estimateUsage, LlmCall, LlmCallRecorder, StallGuard } from '../llm-call';
-import type { CallContext, CompletionEvent, EmbeddingResult, TokenUsage } from '../llm.types';
+import type { CallContext, CompletionEvent, EmbeddingResult, ModerationResult, TokenUsage } from '../llm.types';
 import { estimateTextTokens } from '../token-estimator';
 import type { ChatRequest } from './chat-provider';
 import { readCompletionChunks } from './openai-sse';
@@ -116,6 +116,21 @@ export class OpenAiProvider extends SdkChatProvider<OpenAI> {
       return { embedding: response.data[0]?.embedding ?? [], model: response.model || upstreamModel, tokens };
     } catch (error) {
       throw this.failed(call, error);
+    }
+  }
+
+  // OpenAI's moderation endpoint: `flagged`, and the names of the categories that are true.
+  async moderate(input: string, model: string, timeoutMs: number): Promise<ModerationResult> {
+    const startedAt = performance.now();
+    try {
+      const response = await this.sdk().moderations.create({ model, input }, { timeout: timeoutMs });
+      const result = response.results[0];
+      const categories = Object.entries(result?.categories ?? {})
+        .filter(([, isFlagged]) => isFlagged === true)
+        .map(([name]) => name);
+      return { flagged: result?.flagged ?? false, categories };
+    } catch (error) {
+      throw mapStainlessError(error, SDK_ERRORS, { elapsedMs: performance.now() - startedAt, timeoutMs }, this.secrets);
     }
   }
 
