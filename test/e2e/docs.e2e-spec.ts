@@ -33,6 +33,8 @@ describe('OpenAPI document (e2e)', () => {
       '/api/v1/ai/jobs/embeddings',
       '/api/v1/ai/jobs/{jobId}',
       '/api/v1/ai/models',
+      '/api/v1/ai/prompts',
+      '/api/v1/ai/prompts/{id}',
       '/api/v1/ai/usage',
       '/api/v1/auth/login',
       '/api/v1/auth/me',
@@ -41,11 +43,14 @@ describe('OpenAPI document (e2e)', () => {
       '/api/v1/health',
     ]);
     const schemas = body.components.schemas;
-    expect(Object.keys(schemas.ChatRequestDto.properties).sort()).toEqual(['conversationId', 'maxTokens', 'message', 'model', 'temperature']);
-    expect(schemas.ChatRequestDto.required).toEqual(['message']);
+    expect(Object.keys(schemas.ChatRequestDto.properties).sort()).toEqual(['conversationId', 'maxTokens', 'message', 'model', 'promptId', 'temperature', 'variables']);
+    // Exactly one of message and promptId: neither is required on its own.
+    expect(schemas.ChatRequestDto.required).toBeUndefined();
     expect(schemas.ChatRequestDto.properties.conversationId).toMatchObject({ type: 'string', format: 'uuid', nullable: true });
     expect(Object.keys(schemas.ChatResponseDto.properties).sort()).toEqual(['content', 'conversationId', 'costUsd', 'createdAt', 'messageId', 'model', 'tokens']);
     expect(Object.keys(schemas.RegisterDto.properties).sort()).toEqual(['email', 'name', 'password']);
+    expect(Object.keys(schemas.PromptResponseDto.properties)).toEqual(['id', 'name', 'description', 'template', 'variables', 'createdAt', 'updatedAt']);
+    expect(schemas.CreatePromptDto.required).toEqual(['name', 'template']);
     expect(Object.keys(schemas.UsageResponseDto.properties).sort()).toEqual([
       'byModel',
       'conversationsCount',

@@ -111,6 +111,20 @@ describe('content moderation (e2e)', () => {
       expect(fake.chatRequests()).toHaveLength(1);
     });
 
+    it("a template's rendered text is what is checked: flagged once rendered, it is refused", async () => {
+      const user = await registerUser(t);
+      const prompt = await t.http.post('/api/v1/ai/prompts').set(user.auth).send({ name: 'do', template: 'Please {{action}} now.' }).expect(201);
+      const res = await t.http
+        .post('/api/v1/ai/chat')
+        .set(user.auth)
+        .send({ promptId: prompt.body.id, variables: { action: '[flag:violence]' } })
+        .expect(400);
+      expect(res.body).toEqual(FLAGGED_BODY);
+      expect(fake.moderationRequests().map((r) => r.body.input)).toEqual(['Please [flag:violence] now.']);
+      expect(fake.chatRequests()).toHaveLength(0);
+      await expectNothingStored(t, user);
+    });
+
     it('a system prompt flagged on create or PATCH is refused and changes nothing', async () => {
       const user = await registerUser(t);
       await t.http.post('/api/v1/ai/conversations').set(user.auth).send({ systemPrompt: 'be [flag:hate] always' }).expect(400);

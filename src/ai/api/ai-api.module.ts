@@ -4,18 +4,20 @@ import { ConversationsModule } from '../conversations/conversations.module';
 import { EmbeddingsModule } from '../embeddings/embeddings.module';
 import { ModelsModule } from '../models/models.module';
 import { AiJobsModule } from '../jobs/ai-jobs.module';
+import { PromptsModule } from '../prompts/prompts.module';
 import { UsageModule } from '../usage/usage.module';
 import { AiJobsController } from './ai-jobs.controller';
 import { ChatController } from './chat.controller';
 import { ConversationsController } from './conversations.controller';
 import { EmbeddingsController } from './embeddings.controller';
 import { ModelsController } from './models.controller';
+import { PromptsController } from './prompts.controller';
 import { UsageController } from './usage.controller';
 
 // The REST routes under /api/v1/ai, served by the api role only. The feature modules they call hold
 // no routes of their own, so the worker can import them without serving anything.
 @Module({
-  imports: [ChatModule, EmbeddingsModule, ConversationsModule, UsageModule, AiJobsModule, ModelsModule],
-  controllers: [ChatController, EmbeddingsController, ConversationsController, UsageController, AiJobsController, ModelsController],
+  imports: [ChatModule, EmbeddingsModule, ConversationsModule, UsageModule, AiJobsModule, ModelsModule, PromptsModule],
+  controllers: [ChatController, EmbeddingsController, ConversationsController, UsageController, AiJobsController, ModelsController, PromptsController],
 })
 export class AiApiModule {}

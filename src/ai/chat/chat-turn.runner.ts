@@ -9,6 +9,7 @@ import type { CallContext, LlmMessage, TokenUsage } from '../llm/llm.types';
 import { estimateTextTokens, promptTokenCeiling } from '../llm/token-estimator';
 import { ModelRegistry } from '../models/model-registry.service';
 import { ModerationService, type ModerationVerdict } from '../moderation/moderation.service';
+import { PromptsService } from '../prompts/prompts.service';
 import type { RegisteredModel } from '../models/model.types';
 import { ChatTurnRepository } from './chat-turn.repository';
 import { HistoryMessage, TurnEvent, TurnRequest } from './chat-turn.types';
@@ -88,6 +89,7 @@ export class ChatTurnRunner {
     private readonly llm: LlmService,
     private readonly models: ModelRegistry,
     private readonly moderation: ModerationService,
+    private readonly prompts: PromptsService,
   ) {}
 
   async *run(request: TurnRequest): AsyncGenerator<TurnEvent> {
@@ -167,27 +169,31 @@ export class ChatTurnRunner {
     const model = this.models.resolve(input.model, 'chat');
     const conversationId = input.conversationId ?? null;
     const callContext: CallContext = { transport, userId, requestId };
-    // Moderation runs beside the read, so its latency hides behind it instead of adding to it.
-    const [, context, reusedUserMessage, moderation] = await Promise.all([
+    // The message (a template rendered) and then its moderation run beside the read, so their
+    // latency hides behind it instead of adding to it.
+    const checkedMessage = this.prompts
+      .messageOf(userId, input)
+      .then(async (message) => ({ message, moderation: inputModeration !== undefined ? inputModeration : await this.moderation.checkInput(message, callContext) }));
+    const [, context, reusedUserMessage, { message, moderation }] = await Promise.all([
       admission,
       this.turns.findTurnContext(conversationId, userId, this.config.get('AI_HISTORY_LIMIT'), this.budget.standingOf(userId)),
       idempotencyKey ? this.turns.findMessageByIdempotencyKey(questionKey(idempotencyKey)) : null,
-      inputModeration !== undefined ? inputModeration : this.moderation.checkInput(input.message, callContext),
+      checkedMessage,
     ]);
     if (!context) throw new NotFoundError('User');
     if (conversationId && !context.conversationFound) throw new NotFoundError('Conversation');
     if (!context.withinBudget) throw new TokenLimitExceededError();
     // The default answer length is OPENAI_MAX_TOKENS, or the model's largest output when that is less.
     const maxTokens = input.maxTokens ?? Math.min(this.config.get('OPENAI_MAX_TOKENS'), model.maxOutputTokens ?? Infinity);
-    const messageTokens = estimateTextTokens(input.message);
+    const messageTokens = estimateTextTokens(message);
     // A failed answer is partial text the user never got in full; it would mislead the model.
     const history = context.history.filter((m) => m.status !== 'failed' && m.id !== reusedUserMessage?.id);
     const systemPrompt = context.systemPrompt ?? this.config.get('AI_SYSTEM_PROMPT') ?? null;
-    const llmMessages = this.buildPrompt(systemPrompt, this.fitToContext(history, systemPrompt, messageTokens, model, maxTokens), input.message);
+    const llmMessages = this.buildPrompt(systemPrompt, this.fitToContext(history, systemPrompt, messageTokens, model, maxTokens), message);
     return {
       userId,
       conversationId,
-      message: input.message,
+      message,
       messageTokens,
       llmMessages,
       model,

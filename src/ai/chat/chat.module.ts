@@ -4,13 +4,14 @@ import { PrismaModule } from '../../prisma/prisma.module';
 import { LlmModule } from '../llm/llm.module';
 import { ModelsModule } from '../models/models.module';
 import { ModerationModule } from '../moderation/moderation.module';
+import { PromptsModule } from '../prompts/prompts.module';
 import { ChatTurnRepository } from './chat-turn.repository';
 import { ChatTurnRunner } from './chat-turn.runner';
 import { ChatService } from './chat.service';
 
 // The chat turn, without any route: REST, the socket gateway and the job worker all run it.
 @Module({
-  imports: [PrismaModule, BudgetModule, LlmModule, ModelsModule, ModerationModule],
+  imports: [PrismaModule, BudgetModule, LlmModule, ModelsModule, ModerationModule, PromptsModule],
   providers: [ChatTurnRunner, ChatTurnRepository, ChatService],
   exports: [ChatTurnRunner, ChatService],
 })

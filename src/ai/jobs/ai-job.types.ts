@@ -9,9 +9,10 @@ import { GENERATE_COMPLETION_JOB, GENERATE_EMBEDDINGS_JOB } from './ai-jobs.cons
 // validates the body again with the same DTO class before using it.
 // A completion's input was moderated when it was queued: `moderation` is that verdict (absent in
 // jobs queued before moderation existed; the turn then checks the input itself).
-export type CompletionJobData = { userId: string; moderation?: ModerationVerdict } & Pick<
+// A template is rendered at enqueue: the job carries its text as `message`.
+export type CompletionJobData = { userId: string; message: string; moderation?: ModerationVerdict } & Pick<
   ChatRequestDto,
-  'message' | 'conversationId' | 'model' | 'maxTokens' | 'temperature'
+  'conversationId' | 'model' | 'maxTokens' | 'temperature'
 >;
 export type EmbeddingsJobData = { userId: string } & Pick<EmbeddingRequestDto, 'text' | 'model'>;
 

@@ -7,13 +7,14 @@ import { MetricsService } from '../../metrics/metrics.service';
 import { ConversationsModule } from '../conversations/conversations.module';
 import { ModelsModule } from '../models/models.module';
 import { ModerationModule } from '../moderation/moderation.module';
+import { PromptsModule } from '../prompts/prompts.module';
 import { AiJobsService } from './ai-jobs.service';
 import { AI_JOBS_QUEUE } from './ai-jobs.constants';
 
 // The `ai-tasks` queue and its producer, in every role: the api role enqueues, the worker role
 // (AiJobsWorkerModule) processes, both report the queue's depth.
 @Module({
-  imports: [BullModule.registerQueue({ name: AI_JOBS_QUEUE }), MetricsModule, BudgetModule, ConversationsModule, ModelsModule, ModerationModule],
+  imports: [BullModule.registerQueue({ name: AI_JOBS_QUEUE }), MetricsModule, BudgetModule, ConversationsModule, ModelsModule, ModerationModule, PromptsModule],
   providers: [AiJobsService],
   exports: [AiJobsService, BullModule],
 })

@@ -8,6 +8,7 @@ import { BudgetService } from '../../budget/budget.service';
 import { ConversationService } from '../conversations/conversation.service';
 import { ModelRegistry } from '../models/model-registry.service';
 import { ModerationService } from '../moderation/moderation.service';
+import { PromptsService } from '../prompts/prompts.service';
 import { JobQueuedResponseDto, JobStatusResponseDto } from './dto/ai-job.dto';
 import { ChatRequestDto } from '../chat/dto/chat-request.dto';
 import { EmbeddingRequestDto } from '../embeddings/dto/embedding.dto';
@@ -26,17 +27,23 @@ export class AiJobsService {
     private readonly conversations: ConversationService,
     private readonly models: ModelRegistry,
     private readonly moderation: ModerationService,
+    private readonly prompts: PromptsService,
   ) {}
 
-  // The input is moderated here, beside the other checks, so a blocked message never becomes a job.
+  // A template is rendered and the message moderated here, beside the other checks: a bad template
+  // call or a blocked message never becomes a job, and the job carries the rendered text.
   async queueCompletion(userId: string, dto: ChatRequestDto): Promise<JobQueuedResponseDto> {
     this.models.assertAvailable(dto.model, 'chat');
-    const [moderation] = await Promise.all([
-      this.moderation.checkInput(dto.message, { transport: 'job', userId }),
+    const checkedMessage = this.prompts
+      .messageOf(userId, dto)
+      .then(async (message) => ({ message, moderation: await this.moderation.checkInput(message, { transport: 'job', userId }) }));
+    const [{ message, moderation }] = await Promise.all([
+      checkedMessage,
       this.budget.assertWithinBudget(userId),
       dto.conversationId ? this.conversations.assertOwnedBy(dto.conversationId, userId) : undefined,
     ]);
-    return this.enqueue(GENERATE_COMPLETION_JOB, { ...dto, userId, moderation });
+    const { conversationId, model, maxTokens, temperature } = dto;
+    return this.enqueue(GENERATE_COMPLETION_JOB, { message, conversationId, model, maxTokens, temperature, userId, moderation });
   }
 
   async queueEmbeddings(userId: string, dto: EmbeddingRequestDto): Promise<JobQueuedResponseDto> {

@@ -124,16 +124,21 @@ describe('authentication and isolation (e2e)', () => {
     const conversationId = chat.body.conversationId;
     const job = await t.http.post('/api/v1/ai/jobs/embeddings').set(owner.auth).send({ text: 'private' }).expect(202);
     await eventually(async () => (await t.http.get(`/api/v1/ai/jobs/${job.body.jobId}`).set(owner.auth).expect(200)).body.state === 'completed', 10_000, 50);
+    const prompt = await t.http.post('/api/v1/ai/prompts').set(owner.auth).send({ name: 'private', template: 'Hi {{name}}' }).expect(201);
     const before = await t.prisma.message.findMany({ where: { conversationId }, orderBy: { createdAt: 'asc' } });
+    const promptBefore = await t.prisma.promptTemplate.findUniqueOrThrow({ where: { id: prompt.body.id } });
     fake.reset();
 
     const notFound = (what: string) => ({ statusCode: 404, message: `${what} not found`, error: 'Not Found' });
+    // The owner's object that each kind of path names, and what its 404 calls it.
+    const targetOf = (path: string): [string, string] =>
+      path.includes('{jobId}') ? [job.body.jobId, 'Job'] : path.startsWith('/api/v1/ai/prompts/') ? [prompt.body.id, 'Prompt'] : [conversationId, 'Conversation'];
     for (const route of routes.filter((r) => !r.isPublic)) {
       if (route.path.includes('{')) {
-        const isJob = route.path.includes('{jobId}');
-        const path = route.path.replace(/\{\w+\}/g, isJob ? job.body.jobId : conversationId);
+        const [id, what] = targetOf(route.path);
+        const path = route.path.replace(/\{\w+\}/g, id);
         const res = await t.http[route.method.toLowerCase() as 'get'](path).set(intruder.auth);
-        expect([route.method, route.path, res.status, res.body]).toEqual([route.method, route.path, 404, notFound(isJob ? 'Job' : 'Conversation')]);
+        expect([route.method, route.path, res.status, res.body]).toEqual([route.method, route.path, 404, notFound(what)]);
       }
       if (route.bodyFields.includes('conversationId')) {
         const res = await t.http[route.method.toLowerCase() as 'post'](route.path).set(intruder.auth).send({ message: 'let me in', conversationId });
@@ -150,8 +155,10 @@ describe('authentication and isolation (e2e)', () => {
     }
     // The owner's data is intact and nothing of it reached the intruder's lists.
     expect(await t.prisma.message.findMany({ where: { conversationId }, orderBy: { createdAt: 'asc' } })).toEqual(before);
+    expect(await t.prisma.promptTemplate.findUniqueOrThrow({ where: { id: prompt.body.id } })).toEqual(promptBefore);
     const list = await t.http.get('/api/v1/ai/conversations').set(intruder.auth).expect(200);
     expect(list.body.data.map((c: { id: string }) => c.id)).not.toContain(conversationId);
+    expect((await t.http.get('/api/v1/ai/prompts').set(intruder.auth).expect(200)).body.data).toEqual([]);
     expect((await t.http.get('/api/v1/ai/usage').set(intruder.auth).expect(200)).body).toMatchObject({ conversationsCount: 0, messagesCount: 0 });
     expect(fake.requests).toHaveLength(0);
   });
@@ -165,6 +172,8 @@ describe('authentication and isolation (e2e)', () => {
         message: 'hi',
         text: 'hi',
         title: 'hi',
+        name: 'hi',
+        template: 'hi',
         email: `budget-${Date.now()}@example.com`,
         password: 'long enough password',
         refreshToken: user.refreshToken,

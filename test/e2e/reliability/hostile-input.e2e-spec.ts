@@ -30,6 +30,7 @@ interface Operation {
 const CONFIGURED: Record<string, Partial<JsonSchema>> = {
   message: { minLength: 1, maxLength: MAX_MESSAGE_LENGTH },
   text: { minLength: 1, maxLength: MAX_MESSAGE_LENGTH },
+  template: { minLength: 1, maxLength: MAX_MESSAGE_LENGTH },
   maxTokens: { minimum: 1, maximum: MAX_TOKENS },
 };
 
@@ -132,17 +133,18 @@ describe('hostile input (e2e)', () => {
 
   // Every row count, the fuzzing user's own row and the queue: what "changed nothing" means.
   async function snapshot() {
-    const [users, refreshTokens, conversations, messages, embeddings, me, jobs] = await Promise.all([
+    const [users, refreshTokens, conversations, messages, embeddings, prompts, me, jobs] = await Promise.all([
       t.prisma.user.count(),
       t.prisma.refreshToken.count(),
       t.prisma.conversation.count(),
       t.prisma.message.count(),
       t.prisma.usageRecord.count(),
+      t.prisma.promptTemplate.count(),
       t.prisma.user.findUniqueOrThrow({ where: { id: user.id } }),
       queueOf(t).count(),
     ]);
     const { updatedAt: _ignored, ...row } = me;
-    return { users, refreshTokens, conversations, messages, embeddings, jobs, row };
+    return { users, refreshTokens, conversations, messages, embeddings, prompts, jobs, row };
   }
 
   async function send(method: string, path: string, body?: unknown, isPublic = false) {
@@ -168,7 +170,7 @@ describe('hostile input (e2e)', () => {
     expect(operations.map((o) => `${o.method} ${o.path}`).sort()).toEqual(
       expect.arrayContaining(['POST /api/v1/ai/chat', 'POST /api/v1/auth/register', 'GET /api/v1/ai/conversations', 'DELETE /api/v1/ai/conversations/{id}']),
     );
-    expect(operations.filter((o) => o.body)).toHaveLength(9);
+    expect(operations.filter((o) => o.body)).toHaveLength(11);
   });
 
   it('answers every hostile body with a 4xx and changes nothing', async () => {
