@@ -196,9 +196,10 @@ describe('randomised soak (e2e)', () => {
         expect({ activeStreams: streams.activeCount }).toEqual({ activeStreams: 0 });
         return true;
       }, 10_000);
+      // The soak's own users: other suites of the run share the database and leave holds on theirs.
       await eventually(
         async () => {
-          const { _sum } = await t.prisma.user.aggregate({ _sum: { reservedTokens: true } });
+          const { _sum } = await t.prisma.user.aggregate({ where: { id: { in: users.map((u) => u.id) } }, _sum: { reservedTokens: true } });
           expect({ reservedTokens: _sum.reservedTokens }).toEqual({ reservedTokens: 0 });
           return true;
         },
