@@ -23,6 +23,10 @@ describe(validateEnv.name, () => {
       CORS_ORIGIN: 'http://localhost:5173',
       PROCESS_ROLE: 'all',
       AI_QUEUE_CONCURRENCY: 5,
+      AI_MODERATION: 'off',
+      AI_MODERATION_MODEL: 'omni-moderation-latest',
+      AI_MODERATION_OUTPUT: false,
+      AI_MODERATION_TIMEOUT_MS: 5000,
     });
     expect(env.OPENAI_API_KEY).toBeUndefined();
     expect(env.BULL_BOARD_USER).toBeUndefined();
@@ -71,5 +75,15 @@ describe(validateEnv.name, () => {
   it('requires the dashboard user and password together', () => {
     expect(() => validateEnv({ BULL_BOARD_USER: 'ops' })).toThrow(/BULL_BOARD_PASSWORD/);
     expect(validateEnv({ BULL_BOARD_USER: 'ops', BULL_BOARD_PASSWORD: 'pw' }).BULL_BOARD_USER).toBe('ops');
+  });
+
+  it('turns moderation on only with an OpenAI endpoint to send it to', () => {
+    expect(() => validateEnv({ AI_MODERATION: 'flag' })).toThrow(/^Invalid environment variable AI_MODERATION: moderation uses OpenAI's endpoint/);
+    expect(() => validateEnv({ AI_MODERATION_OUTPUT: 'true' })).toThrow(/^Invalid environment variable AI_MODERATION_OUTPUT: /);
+    expect(() => validateEnv({ AI_MODERATION: 'strict', OPENAI_API_KEY: 'sk-x' })).toThrow(/^Invalid environment variable AI_MODERATION: /);
+    expect(validateEnv({ AI_MODERATION: 'block', OPENAI_BASE_URL: 'http://127.0.0.1:8001/v1', AI_MODERATION_OUTPUT: 'false' })).toMatchObject({
+      AI_MODERATION: 'block',
+      AI_MODERATION_OUTPUT: false,
+    });
   });
 });

@@ -251,6 +251,11 @@ export function validateEnv(raw: Record<string, string | undefined>): Env {
       throw new ConfigValidationError('Invalid environment variable JWT_SECRET: required when NODE_ENV=production');
     }
   }
+  // Moderation is OpenAI's endpoint whichever provider answers the chat.
+  if ((env.AI_MODERATION !== 'off' || env.AI_MODERATION_OUTPUT) && !env.OPENAI_API_KEY && !env.OPENAI_BASE_URL) {
+    const variable = env.AI_MODERATION !== 'off' ? 'AI_MODERATION' : 'AI_MODERATION_OUTPUT';
+    throw new ConfigValidationError(`Invalid environment variable ${variable}: moderation uses OpenAI's endpoint; set OPENAI_API_KEY or OPENAI_BASE_URL`);
+  }
   if (Boolean(env.BULL_BOARD_USER) !== Boolean(env.BULL_BOARD_PASSWORD)) {
     throw new ConfigValidationError('Invalid environment variable BULL_BOARD_PASSWORD: BULL_BOARD_USER and BULL_BOARD_PASSWORD must be set together');
   }

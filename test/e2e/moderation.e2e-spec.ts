@@ -1,7 +1,10 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { FakeLlm, startFakeLlm } from '../support/fake-llm.mjs';
 import { registerUser, TestUser } from '../support/factories';
 import { drainQueue, queueOf } from '../support/queue';
 import { startTestApp, TestApp } from '../support/test-app';
+import { baseTestEnv } from '../support/test-env';
 import { connectSocket, recordEvents, waitForTerminal } from '../support/ws-client';
 
 const FLAGGED_BODY = { statusCode: 400, error: 'Bad Request', message: 'Message flagged by content moderation', categories: ['violence'] };
@@ -254,6 +257,22 @@ describe('content moderation (e2e)', () => {
       expect((after.error ?? 0) - (before.error ?? 0)).toBe(2); // the question, then the answer
     });
   });
+
+  it('stops the process at start-up with one line when moderation is on but OpenAI is not configured', async () => {
+    const env = { ...process.env, ...baseTestEnv({ AI_MODERATION: 'block', OPENAI_API_KEY: '', OPENAI_BASE_URL: '', PORT: '0' }) };
+    const child = spawn(process.execPath, ['-r', './test/support/ts-register.cjs', 'src/main.ts'], {
+      cwd: join(__dirname, '..', '..'),
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect({ code, stderr }).toEqual({
+      code: 1,
+      stderr: "Invalid environment variable AI_MODERATION: moderation uses OpenAI's endpoint; set OPENAI_API_KEY or OPENAI_BASE_URL\n",
+    });
+  }, 30_000);
 
   describe('AI_MODERATION unset', () => {
     let t: TestApp;

@@ -80,10 +80,6 @@ export class LlmService {
   }
 
   // Moderation is OpenAI's endpoint, whichever provider answers the chat.
-  get canModerate(): boolean {
-    return this.openai.isConfigured;
-  }
-
   moderate(input: string, model: string, timeoutMs: number): Promise<ModerationResult> {
     return this.openai.moderate(input, model, timeoutMs);
   }

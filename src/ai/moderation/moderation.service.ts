@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppError, ContentFlaggedError } from '../../common/errors/app-error';
 import { AppConfigService } from '../../config/app-config.service';
-import { ConfigValidationError, type ModerationMode } from '../../config/env.schema';
+import type { ModerationMode } from '../../config/env.schema';
 import { MetricsService } from '../../metrics/metrics.service';
 import { LlmService } from '../llm/llm.service';
 import type { CallContext, ModerationResult } from '../llm/llm.types';
@@ -13,7 +13,8 @@ export type ModerationVerdict = ModerationResult | null;
 // Checks user input bound for a model (AI_MODERATION) and, optionally, finished answers
 // (AI_MODERATION_OUTPUT) with OpenAI's moderation endpoint. `block` fails closed: flagged input is
 // a 400 and an unanswered check a 503, so nothing unchecked reaches the model. `flag` fails open:
-// the turn goes on and the verdict, when there is one, is stored with the message.
+// the turn goes on and the verdict, when there is one, is stored with the message. The
+// configuration check (OpenAI configured when moderation is on) is validateEnv's.
 @Injectable()
 export class ModerationService {
   private readonly logger = new Logger(ModerationService.name);
@@ -31,11 +32,6 @@ export class ModerationService {
     this.checksOutput = config.get('AI_MODERATION_OUTPUT');
     this.model = config.get('AI_MODERATION_MODEL');
     this.timeoutMs = config.get('AI_MODERATION_TIMEOUT_MS');
-    if ((this.mode !== 'off' || this.checksOutput) && !llm.canModerate) {
-      throw new ConfigValidationError(
-        `Invalid environment variable ${this.mode !== 'off' ? 'AI_MODERATION' : 'AI_MODERATION_OUTPUT'}: moderation uses OpenAI's endpoint; set OPENAI_API_KEY or OPENAI_BASE_URL`,
-      );
-    }
   }
 
   // Throws ContentFlaggedError (400) or MODERATION_UNAVAILABLE (503) in `block` mode.
