@@ -13,6 +13,9 @@
 //                               unique and checkable) and n is the chunk count
 //   POST /v1/embeddings         one fixed 1,536-dimension vector per input, as floats or base64
 //                               (`encoding_format`, the SDK asks for base64), after chat-delay-ms
+//   POST /v1/moderations        one result per input, never flagged (the 13 omni-moderation
+//                               categories all false, with scores and input types as the real
+//                               endpoint sends them), after moderation-delay-ms
 //   POST /v1/messages           Anthropic (the SDK's baseURL is the origin): JSON, or with
 //                               `stream: true` the named SSE events message_start,
 //                               content_block_start, ping, content_block_delta (text_delta) per
@@ -23,15 +26,17 @@
 //                               them), the last with finishReason and the full usageMetadata
 //                               The same answer, tag and profile for all three.
 //   GET  /_bench/config         the current profile;  POST /_bench/config  merges a new one
-//   GET  /_bench/stats          requests, streams, chunks written, open connections, and per
-//                               model asked for: chat requests and the fewest/most messages
-//                               (Gemini: contents) one carried
+//   GET  /_bench/stats          requests, streams, chunks written, moderation requests (and how
+//                               late their timers fired, in all), open connections, and per model
+//                               asked for: chat requests and the fewest/most messages (Gemini:
+//                               contents) one carried
 //
 // Profile (flags, env, or POST /_bench/config at run time):
 //   --ttft-ms / FAKE_TTFT_MS          delay before the first content chunk (default 50)
 //   --chunks / FAKE_CHUNKS            content chunks per answer (default 100)
 //   --cadence-ms / FAKE_CADENCE_MS    delay between content chunks (default 10; 0 = back to back)
 //   --chat-delay-ms / FAKE_CHAT_DELAY_MS   latency of a non-streaming completion (default 50)
+//   --moderation-delay-ms / FAKE_MODERATION_DELAY_MS   latency of a moderation (default 0)
 //   --port / FAKE_PORT                listen port (default 0 = any free one)
 // Prints one JSON line `{"url": "http://127.0.0.1:<port>/v1", "pid": ...}` on stdout when ready.
 import { createServer } from 'node:http';
@@ -50,8 +55,20 @@ const profile = {
   chunks: Math.max(1, Math.floor(num('chunks', 'FAKE_CHUNKS', 100))),
   cadenceMs: num('cadence-ms', 'FAKE_CADENCE_MS', 10),
   chatDelayMs: num('chat-delay-ms', 'FAKE_CHAT_DELAY_MS', 50),
+  moderationDelayMs: num('moderation-delay-ms', 'FAKE_MODERATION_DELAY_MS', 0),
 };
-const stats = { requests: 0, streams: 0, completions: 0, embeddings: 0, chunksWritten: 0, aborted: 0, openConnections: 0, byModel: {} };
+const stats = {
+  requests: 0,
+  streams: 0,
+  completions: 0,
+  embeddings: 0,
+  moderations: 0,
+  moderationLateMs: 0,
+  chunksWritten: 0,
+  aborted: 0,
+  openConnections: 0,
+  byModel: {},
+};
 const CREATED = 1_700_000_000;
 const TAG = /\[([A-Za-z0-9_-]{1,40})\]/;
 const GEMINI_PATH = /^\/v1(?:beta)?\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
@@ -66,6 +83,7 @@ const server = createServer((req, res) => {
     try {
       if (req.method === 'POST' && path === '/v1/chat/completions') return chat(req, res, JSON.parse(body));
       if (req.method === 'POST' && path === '/v1/embeddings') return embeddings(res, JSON.parse(body));
+      if (req.method === 'POST' && path === '/v1/moderations') return moderations(res, JSON.parse(body));
       if (req.method === 'POST' && path === '/v1/messages') return anthropic(res, JSON.parse(body));
       const gemini = req.method === 'POST' ? GEMINI_PATH.exec(path) : null;
       if (gemini) return geminiGenerate(res, JSON.parse(body), decodeURIComponent(gemini[1]), gemini[2] === 'streamGenerateContent');
@@ -256,6 +274,48 @@ function embeddings(res, body) {
   return profile.chatDelayMs > 0 ? setTimeout(send, profile.chatDelayMs) : send();
 }
 
+// OpenAI's omni-moderation categories; one unflagged result, serialised once.
+const MODERATION_CATEGORIES = [
+  'harassment',
+  'harassment/threatening',
+  'hate',
+  'hate/threatening',
+  'illicit',
+  'illicit/violent',
+  'self-harm',
+  'self-harm/intent',
+  'self-harm/instructions',
+  'sexual',
+  'sexual/minors',
+  'violence',
+  'violence/graphic',
+];
+const byCategory = (value) => Object.fromEntries(MODERATION_CATEGORIES.map((name, i) => [name, value(i)]));
+const MODERATION_RESULT = JSON.stringify({
+  flagged: false,
+  categories: byCategory(() => false),
+  category_scores: byCategory((i) => 1e-6 * (i + 1)),
+  category_applied_input_types: byCategory(() => ['text']),
+});
+
+function moderations(res, body) {
+  const inputs = Array.isArray(body?.input) ? body.input : [body?.input];
+  if (inputs.length === 0 || inputs.some((x) => typeof x !== 'string' || !x)) {
+    return json(res, 400, { error: { message: "'input' must be a non-empty string or an array of them", type: 'invalid_request_error' } });
+  }
+  stats.moderations++;
+  const model = JSON.stringify(typeof body.model === 'string' ? body.model : 'omni-moderation-latest');
+  const payload = `{"id":"modr-bench","model":${model},"results":[${inputs.map(() => MODERATION_RESULT).join(',')}]}`;
+  const delayMs = profile.moderationDelayMs;
+  const t0 = performance.now();
+  const send = () => {
+    // A timer fires late, never early: how late is part of what a client sees, not the service's.
+    stats.moderationLateMs += performance.now() - t0 - delayMs;
+    if (!res.destroyed) json(res, 200, payload, true);
+  };
+  return delayMs > 0 ? setTimeout(send, delayMs) : send();
+}
+
 function json(res, status, payload, isSerialized = false) {
   const text = isSerialized ? payload : JSON.stringify(payload);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'x-request-id': 'req_bench' });
@@ -264,7 +324,7 @@ function json(res, status, payload, isSerialized = false) {
 
 function sanitize(input) {
   const out = {};
-  for (const key of ['ttftMs', 'chunks', 'cadenceMs', 'chatDelayMs']) {
+  for (const key of ['ttftMs', 'chunks', 'cadenceMs', 'chatDelayMs', 'moderationDelayMs']) {
     if (input[key] === undefined) continue;
     const value = Number(input[key]);
     if (!Number.isFinite(value) || value < 0) throw new Error(`bad ${key}`);

@@ -26,7 +26,7 @@ import {
   streamViaSocket,
 } from '../lib/clients.mjs';
 import { check, f1, missBy } from '../lib/format.mjs';
-import { ABBA, diffPercentiles, medianOf, msg } from '../lib/load.mjs';
+import { abbaGroups, msg } from '../lib/load.mjs';
 import { BENCH } from '../lib/options.mjs';
 import { setFakeProfile, startService } from '../lib/services.mjs';
 import { percentile } from '../lib/stats.mjs';
@@ -120,34 +120,10 @@ async function withService(ctx, name, models, env) {
   return { service, modelsFile };
 }
 
-// Rounds of ABBA quads: `run(side, tag, group)` resolves { ok, error, value }. With `groups` > 1
-// the quads take turns between the groups (say a comparison and its A/A control), each group
-// summarised on its own: per round, the added p50/p95/p99 of B over A, and A's and B's p50.
-async function abbaRounds({ rounds, perRound, warmUp = 20, groups = 1, run, label }) {
-  for (let i = 0; i < warmUp * groups; i++) await run(ABBA[i % 4], `w7${label}_${i}`, Math.floor(i / 4) % groups);
-  const perGroup = Array.from({ length: groups }, () => ({ rounds: [], errors: [] }));
-  for (let r = 0; r < rounds; r++) {
-    const samples = perGroup.map(() => ({ A: [], B: [] }));
-    for (let i = 0; i < perRound * 2 * groups; i++) {
-      const side = ABBA[i % 4];
-      const group = Math.floor(i / 4) % groups;
-      const res = await run(side, `m${label}${r}_${i}`, group);
-      if (!res.ok) perGroup[group].errors.push(`${side}: ${res.error}`);
-      else samples[group][side].push(res.value);
-    }
-    samples.forEach(({ A, B }, group) => {
-      const d = diffPercentiles(A, B, [50, 95, 99]);
-      perGroup[group].rounds.push({ p50: d.p50, p95: d.p95, p99: d.p99, a50: percentile(A, 50), b50: percentile(B, 50), n: Math.min(A.length, B.length) });
-      const name = groups > 1 ? `${label}${group ? ' (control)' : ''}` : label;
-      log(`fig 7 ${name} round ${r + 1}: added p50 ${d.p50.toFixed(2)} p95 ${d.p95.toFixed(2)} p99 ${d.p99.toFixed(2)} ms (A p50 ${percentile(A, 50).toFixed(2)} ms)`);
-    });
-  }
-  const [main, ...others] = perGroup.map(({ rounds: out, errors }) => ({
-    ...Object.fromEntries(Object.keys(out[0]).map((k) => [k, medianOf(out, k)])),
-    errors,
-    rounds: out,
-  }));
-  return others.length ? { ...main, controls: others } : main;
+// Figure 7's ABBA rounds (lib/load.mjs): a second group is an A/A control.
+async function abbaRounds(args) {
+  const [main, ...controls] = await abbaGroups({ figure: 7, groupName: (group) => (group ? ' (control)' : ''), ...args });
+  return controls.length ? { ...main, controls } : main;
 }
 
 const streamResult = (res, extraCheck = null) => {

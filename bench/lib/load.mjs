@@ -1,10 +1,11 @@
-// Load helpers shared by the figures: the ABBA order, the prompt, one direct stream, bursts of
-// simultaneous streams, autocannon runs, and percentile arithmetic over rounds.
+// Load helpers shared by the figures: the ABBA order, the prompt, one direct stream, rounds of ABBA
+// quads, bursts of simultaneous streams, autocannon runs, and percentile arithmetic over rounds.
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { answerText } from './answer.mjs';
 import { streamDirectSdk, streamDirectSse, streamViaSocket } from './clients.mjs';
+import { log } from './children.mjs';
 import { ROOT } from './options.mjs';
 import { cpuMs, peakRssMb, resetPeakRss } from './proc.mjs';
 import { max, median, percentile, sum } from './stats.mjs';
@@ -27,6 +28,37 @@ export function diffPercentiles(a, b, ps) {
 
 export function medianOf(rounds, key) {
   return median(rounds.map((r) => r[key]).filter(Number.isFinite));
+}
+
+// Rounds of ABBA quads: `run(side, tag, group)` resolves { ok, error, value }. With `groups` > 1
+// the quads take turns between the groups (a comparison and its A/A control, or two service
+// instances), so that drift hits every group alike. Each group is summarised on its own: per
+// round, the added p50/p95/p99 of B over A and A's and B's p50; then the median over rounds.
+export async function abbaGroups({ figure, rounds, perRound, warmUp = 20, groups = 1, run, label, groupName = (group) => (groups > 1 ? ` ${group}` : '') }) {
+  for (let i = 0; i < warmUp * groups; i++) await run(ABBA[i % 4], `w${figure}${label}_${i}`, Math.floor(i / 4) % groups);
+  const perGroup = Array.from({ length: groups }, () => ({ rounds: [], errors: [] }));
+  for (let r = 0; r < rounds; r++) {
+    const samples = perGroup.map(() => ({ A: [], B: [] }));
+    for (let i = 0; i < perRound * 2 * groups; i++) {
+      const side = ABBA[i % 4];
+      const group = Math.floor(i / 4) % groups;
+      const res = await run(side, `m${label}${r}_${i}`, group);
+      if (!res.ok) perGroup[group].errors.push(`${side}: ${res.error}`);
+      else samples[group][side].push(res.value);
+    }
+    samples.forEach(({ A, B }, group) => {
+      const d = diffPercentiles(A, B, [50, 95, 99]);
+      perGroup[group].rounds.push({ p50: d.p50, p95: d.p95, p99: d.p99, a50: percentile(A, 50), b50: percentile(B, 50), n: Math.min(A.length, B.length) });
+      log(
+        `fig ${figure} ${label}${groupName(group)} round ${r + 1}: added p50 ${d.p50.toFixed(2)} p95 ${d.p95.toFixed(2)} p99 ${d.p99.toFixed(2)} ms (A p50 ${percentile(A, 50).toFixed(2)} ms)`,
+      );
+    });
+  }
+  return perGroup.map(({ rounds: out, errors }) => ({
+    ...Object.fromEntries(Object.keys(out[0]).map((k) => [k, medianOf(out, k)])),
+    errors,
+    rounds: out,
+  }));
 }
 
 // N simultaneous streams, direct (A) or through the service's sockets (B).

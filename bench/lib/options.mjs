@@ -43,6 +43,8 @@ export function parseOptions(argv = process.argv.slice(2)) {
         modelPerRound: 25,
         fitRounds: 3,
         fitPerRound: 60,
+        moderationRounds: 2,
+        moderationPerRound: 24,
       }
     : {
         oneRounds: 3,
@@ -61,6 +63,8 @@ export function parseOptions(argv = process.argv.slice(2)) {
         modelPerRound: 50,
         fitRounds: 4,
         fitPerRound: 150,
+        moderationRounds: 3,
+        moderationPerRound: 60,
       };
   // Figure 6's sustained load: six rounds of a fixed mix, each ~10 s on 2 cores (about half in a
   // quick run). A stream worker needs 3 streams: one to the end, one stopped, one dropped.

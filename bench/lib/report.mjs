@@ -1,4 +1,4 @@
-// The run's report: the results table (figures 1-7 in order), each figure's detail section, and
+// The run's report: the results table (figures 1-8 in order), each figure's detail section, and
 // the method, written as Markdown to the --out file (bench/RESULTS.md for a full run), plus
 // results.json next to the logs.
 import { writeFileSync } from 'node:fs';
@@ -8,6 +8,7 @@ import { concurrentDetails, concurrentRows } from '../figures/concurrent.mjs';
 import { listDetails, listRows } from '../figures/list.mjs';
 import { memoryDetails, memoryRows } from '../figures/memory.mjs';
 import { modelsDetails, modelsRows } from '../figures/models.mjs';
+import { moderationDetails, moderationRows } from '../figures/moderation.mjs';
 import { oneClientRows } from '../figures/one-client.mjs';
 import { profileDetails } from '../figures/profiles.mjs';
 import { restConcurrencyRows } from '../figures/rest-c20.mjs';
@@ -24,6 +25,7 @@ export function buildRows(results) {
   statementRows(F, add);
   memoryRows(F, results, add);
   modelsRows(F, add);
+  moderationRows(F, add);
   return rows;
 }
 
@@ -65,7 +67,7 @@ Why the figures are what they are and what the profiles show: [docs/performance.
 npm ci
 npm run bench              # full run, ~${opts.quick ? '12' : Math.ceil(meta.durationSecs / 60)} min, rewrites bench/RESULTS.md
 npm run bench -- --quick   # ~7 min smoke run (fewer rounds), writes to /tmp
-npm run bench -- --only 1,4 --no-build   # selected figures (1..7, profile)
+npm run bench -- --only 1,4 --no-build   # selected figures (1..8, profile)
 \`\`\`
 
 ## Results
@@ -85,6 +87,7 @@ ${listDetails(F)}
 ${statementDetails(F)}
 ${memoryDetails(F)}
 ${modelsDetails(F)}
+${moderationDetails(F)}
 ${profileDetails(F)}
 ## Method
 

@@ -3,6 +3,8 @@
 // turns (streamed over one socket, or POST /ai/chat) against the lean fake upstream (first token
 // after 1 ms, 2 chunks). Needs the bench database left by `npm run bench -- --keep-db`.
 //   node bench/probes/turn-phases.mjs [turns] [stream|rest]   (PHASES_CHAT_DELAY_MS, PHASES_CHUNKS: fake profile)
+// PHASES_MODERATION=block|flag (AI_MODERATION) with PHASES_MODERATION_DELAY_MS (the fake's moderation
+// latency, default 30): the input check beside the read, and its SDK call, timed too.
 // BENCH_DATABASE_URL: another migrated database.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -38,6 +40,8 @@ const fake = spawn(
     '0',
     '--chat-delay-ms',
     process.env.PHASES_CHAT_DELAY_MS ?? '1',
+    '--moderation-delay-ms',
+    process.env.PHASES_MODERATION_DELAY_MS ?? '30',
   ],
   { stdio: ['ignore', 'pipe', 'inherit'] },
 );
@@ -59,6 +63,7 @@ const env = dist.load('validateEnv')({
   OPENAI_MAX_RETRIES: '0',
   AI_RATE_LIMIT: '1000000000',
   USER_TOKEN_LIMIT: '2000000000',
+  AI_MODERATION: process.env.PHASES_MODERATION ?? 'off',
 });
 const createApp = dist.load('createApp');
 const app = await createApp(env);
@@ -94,10 +99,15 @@ const ChatTurnRunner = dist.load('ChatTurnRunner');
 const ChatTurnRepository = dist.load('ChatTurnRepository');
 const RateLimitService = dist.load('RateLimitService');
 const OpenAiProvider = dist.load('OpenAiProvider');
+const ModerationService = dist.load('ModerationService');
 // The runner's steps (ChatTurnRunner: prepare → open ∥ the model call → close).
 wrapAsync(RateLimitService, 'assertAllowed', '1 rate limit (Redis), in parallel with 2a');
-wrapAsync(ChatTurnRunner, 'prepare', '2 prepare (rate limit ∥ one read)');
+wrapAsync(ChatTurnRunner, 'prepare', '2 prepare (rate limit ∥ one read ∥ moderation)');
 wrapAsync(ChatTurnRepository, 'findTurnContext', '2a   budget + ownership + history read');
+if (env.AI_MODERATION !== 'off') {
+  wrapAsync(ModerationService, 'checkInput', '2b   input moderation check, beside 2a');
+  wrapAsync(OpenAiProvider, 'moderate', '2b     moderation call (SDK + fake)');
+}
 wrapAsync(ChatTurnRunner, 'open', '3 open (hold + question; overlaps 4)');
 // OpenAiProvider's whole and streamed calls are async generators: timed to their first event.
 wrapFirstEvent(OpenAiProvider, 'whole', '4 upstream completion (REST, SDK + fake)');
