@@ -21,6 +21,7 @@ export class SearchController {
   @ApiResponse({ status: 200, type: SearchResponseDto })
   @ApiResponse({ status: 404, description: 'A documentIds entry is not one of your ready documents' })
   @ApiModelCallResponses()
+  @ApiResponse({ status: 503, description: 'Vector search needs the pgvector extension, or OpenAI client not initialized' })
   search(@CurrentUser() user: AuthUser, @Body() dto: SearchRequestDto): Promise<SearchResponseDto> {
     return this.knowledge.search(user.id, dto, { transport: 'rest', userId: user.id });
   }

@@ -9,6 +9,10 @@ import { DocumentsRepository, NewDocument } from './documents.repository';
 import { CreateDocumentDto, DocumentPageResponseDto, DocumentResponseDto } from './dto/document.dto';
 import { DOCUMENT_TITLE_MAX_LENGTH } from './knowledge.constants';
 
+// A file name may carry control characters (NUL among them, which PostgreSQL's text refuses).
+// eslint-disable-next-line no-control-regex -- control characters are what this removes.
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/g;
+
 export interface DocumentInput {
   fields: CreateDocumentDto;
   // A multipart upload's file (multer has refused a type or size it cannot take already).
@@ -74,7 +78,7 @@ export class DocumentsService {
     if (!mimeType) throw unsupportedMediaType();
     if (file.size === 0) throw new AppError('VALIDATION_FAILED', 'file is empty');
     this.assertSize(file.size);
-    const name = basename(file.originalname).trim().slice(0, DOCUMENT_TITLE_MAX_LENGTH);
+    const name = basename(file.originalname).replace(CONTROL_CHARACTERS, '').trim().slice(0, DOCUMENT_TITLE_MAX_LENGTH);
     return { title: title ?? (name || 'Untitled'), mimeType, sizeBytes: file.size, content: new Uint8Array(file.buffer) };
   }
 

@@ -70,12 +70,27 @@ describe(splitIntoChunks.name, () => {
     for (const chunk of chunks.slice(0, -1)) expect(chunk.content).toMatch(/ $/);
   });
 
-  it('cuts a run without whitespace by tokens, never inside a character', () => {
+  it('cuts a run without whitespace by bytes, never inside a character', () => {
     const text = `${'🤖é漢'.repeat(200)}`;
     const chunks = splitIntoChunks(text, { chunkTokens: 60, overlapTokens: 0 });
     expectWellFormed(text, chunks, 60);
     expect(chunks.map((c) => c.content).join('')).toBe(text);
     for (const chunk of chunks) expect(chunk.content).not.toMatch(/[\uD800-\uDBFF]$|^[\uDC00-\uDFFF]/);
+  });
+
+  it('cuts unspaced CJK text after its sentence ends', () => {
+    const text = '我们在春天种西红柿。玫瑰需要阳光和水！'.repeat(40);
+    const chunks = splitIntoChunks(text, { chunkTokens: 60, overlapTokens: 0 });
+    expectWellFormed(text, chunks, 60);
+    for (const chunk of chunks) expect(chunk.content).toMatch(/[。！]$/);
+  });
+
+  it('splits a long run of symbols without tokenizing it whole', () => {
+    const text = '€'.repeat(12_000);
+    const started = performance.now();
+    const chunks = splitIntoChunks(text, { chunkTokens: 500, overlapTokens: 50 });
+    expect(performance.now() - started).toBeLessThan(3_000);
+    expectWellFormed(text, chunks, 500);
   });
 
   it('counts special-token markers as plain text', () => {

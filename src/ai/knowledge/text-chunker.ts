@@ -40,10 +40,14 @@ export function countChunkTokens(text: string): number {
 }
 
 // A cut after each line break and after each sentence end (with its closing quotes or brackets and
-// the whitespace after it); a sentence too long for a chunk is cut after its words; a word too long
-// for a chunk is cut where the tokens allow.
-const SENTENCE_END = /\n\s*|[.!?;。！？…]+["'”’)\]]*\s+/g;
+// the whitespace after it; CJK sentence ends need none); a sentence too long for a chunk is cut
+// after its words; a word too long for a chunk is cut by bytes.
+const SENTENCE_END = /\n\s*|[.!?;…]+["'”’)\]]*\s+|[。！？；]+["'”’」』)\]]*\s*/g;
 const WORD_END = /\s+/g;
+// Longer slices are not counted before they are cut: they almost never fit (a token is ~4
+// characters of English), and the tokenizer's cost grows fast with the length of a run without
+// whitespace. Cutting one that would have fit costs nothing: the pieces are packed together again.
+const CHARS_PER_TOKEN_CEILING = 4;
 
 export function splitIntoChunks(text: string, { chunkTokens, overlapTokens }: ChunkingOptions, count: Counter = countChunkTokens): TextChunk[] {
   const pieces = cutAt(text, 0, text.length, SENTENCE_END).flatMap(([start, end]) => fitPiece(text, start, end, chunkTokens, count));
@@ -73,13 +77,15 @@ function overlapStart(pieces: Piece[], first: number, last: number, overlapToken
   return next;
 }
 
-// The slice as one piece when it fits in a chunk, else cut after its words, else by tokens.
+// The slice as one piece when it fits in a chunk, else cut after its words, else by bytes.
 function fitPiece(text: string, start: number, end: number, maxTokens: number, count: Counter, isWords = false): Piece[] {
-  const tokens = count(text.slice(start, end));
-  if (tokens <= maxTokens) return [{ start, end, tokens }];
+  if (end - start <= maxTokens * CHARS_PER_TOKEN_CEILING) {
+    const tokens = count(text.slice(start, end));
+    if (tokens <= maxTokens) return [{ start, end, tokens }];
+  }
   const words = isWords ? [] : cutAt(text, start, end, WORD_END);
   if (words.length > 1) return words.flatMap(([s, e]) => fitPiece(text, s, e, maxTokens, count, true));
-  return cutByTokens(text, start, end, maxTokens, count);
+  return cutByBytes(text, start, end, maxTokens, count);
 }
 
 // Cuts [start, end) after every match of `separator`; the pieces cover it exactly.
@@ -98,24 +104,25 @@ function cutAt(text: string, start: number, end: number, separator: RegExp): Arr
   return cuts;
 }
 
-// A run without whitespace longer than a chunk (a URL list, base64, a CJK paragraph): the longest
-// prefix that fits, found by bisection over whole code points, again and again.
-function cutByTokens(text: string, start: number, end: number, maxTokens: number, count: Counter): Piece[] {
-  // boundaries[k]: the end of the (k+1)-th code point, so a cut never splits a surrogate pair.
-  const boundaries: number[] = [];
-  for (let at = start; at < end;) boundaries.push((at += (text.codePointAt(at) ?? 0) > 0xffff ? 2 : 1));
+// A run without whitespace longer than a chunk (a URL list, base64, unspaced CJK): pieces of at
+// most `maxTokens` UTF-8 bytes, cut between code points. A token is at least one byte, so each
+// fits; packing then puts as many of them into a chunk as its tokens allow.
+function cutByBytes(text: string, start: number, end: number, maxTokens: number, count: Counter): Piece[] {
   const pieces: Piece[] = [];
   let from = start;
-  for (let low = 0; low < boundaries.length; low++) {
-    // One code point always goes in, so every piece moves on.
-    let high = boundaries.length - 1;
-    while (low < high) {
-      const mid = Math.ceil((low + high) / 2);
-      if (count(text.slice(from, boundaries[mid])) <= maxTokens) low = mid;
-      else high = mid - 1;
+  let bytes = 0;
+  for (let at = start; at < end;) {
+    const codePoint = text.codePointAt(at)!;
+    const width = codePoint > 0xffff ? 2 : 1;
+    const size = codePoint < 0x80 ? 1 : codePoint < 0x800 ? 2 : codePoint < 0x10000 ? 3 : 4;
+    if (bytes + size > maxTokens) {
+      pieces.push({ start: from, end: at, tokens: count(text.slice(from, at)) });
+      from = at;
+      bytes = 0;
     }
-    pieces.push({ start: from, end: boundaries[low], tokens: count(text.slice(from, boundaries[low])) });
-    from = boundaries[low];
+    bytes += size;
+    at += width;
   }
+  pieces.push({ start: from, end, tokens: count(text.slice(from, end)) });
   return pieces;
 }
