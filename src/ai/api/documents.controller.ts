@@ -4,11 +4,17 @@ import { ApiConsumes, ApiExtraModels, ApiOperation, ApiResponse, getSchemaPath }
 import type { AuthUser } from '../../auth/auth-user';
 import { CurrentUser } from '../../auth/current-user.decorator';
 import { RateLimit } from '../../rate-limit/rate-limit.decorator';
-import { ListConversationsQueryDto } from '../conversations/dto/conversation.dto';
 import { AiJobsService } from '../jobs/ai-jobs.service';
 import type { UploadedDocumentFile } from '../knowledge/document-upload';
 import { DocumentsService } from '../knowledge/documents.service';
-import { CreateDocumentDto, DocumentPageResponseDto, DocumentQueuedResponseDto, DocumentResponseDto, UploadDocumentFormDto } from '../knowledge/dto/document.dto';
+import {
+  CreateDocumentDto,
+  DocumentPageResponseDto,
+  DocumentQueuedResponseDto,
+  DocumentResponseDto,
+  ListDocumentsQueryDto,
+  UploadDocumentFormDto,
+} from '../knowledge/dto/document.dto';
 import { KnowledgeAvailableGuard } from '../knowledge/knowledge-available.guard';
 import { ApiAuthenticatedTag } from './api-docs.decorators';
 
@@ -54,7 +60,7 @@ export class DocumentsController {
   @Get()
   @ApiOperation({ summary: "The caller's documents, newest first" })
   @ApiResponse({ status: 200, type: DocumentPageResponseDto })
-  list(@CurrentUser() user: AuthUser, @Query() query: ListConversationsQueryDto): Promise<DocumentPageResponseDto> {
+  list(@CurrentUser() user: AuthUser, @Query() query: ListDocumentsQueryDto): Promise<DocumentPageResponseDto> {
     return this.documents.listDocuments(user.id, query.page, query.limit);
   }
 

@@ -74,27 +74,34 @@ export class ChunksRepository {
     }
   }
 
-  // The end of an ingestion, in one statement: chunks past the new count (a longer earlier attempt)
-  // and the uploaded bytes go, the document becomes ready. False: it was deleted meanwhile.
+  // The end of an ingestion, in one statement: the document becomes ready, and chunks past the new
+  // count (a longer earlier attempt) and the uploaded bytes go. False: it is not processing any more
+  // (deleted meanwhile, or ended by another run of the job), and nothing changed.
   async finishIngestion(documentId: string, chunkCount: number, embeddingModel: string): Promise<boolean> {
     const rows = await this.prisma.$queryRaw<unknown[]>`
-      WITH extra AS (DELETE FROM "DocumentChunk" WHERE "documentId" = ${documentId}::uuid AND "index" >= ${chunkCount}::int),
-      upload AS (DELETE FROM "DocumentUpload" WHERE "documentId" = ${documentId}::uuid)
-      UPDATE "Document" SET "status" = 'ready', "chunkCount" = ${chunkCount}::int, "embeddingModel" = ${embeddingModel}, "failedReason" = NULL, "updatedAt" = now()
-      WHERE "id" = ${documentId}::uuid
-      RETURNING 1`;
+      WITH ready AS (
+        UPDATE "Document" SET "status" = 'ready', "chunkCount" = ${chunkCount}::int, "embeddingModel" = ${embeddingModel}, "failedReason" = NULL, "updatedAt" = now()
+        WHERE "id" = ${documentId}::uuid AND "status" = 'processing'
+        RETURNING "id"
+      ),
+      extra AS (DELETE FROM "DocumentChunk" WHERE "documentId" IN (SELECT "id" FROM ready) AND "index" >= ${chunkCount}::int),
+      upload AS (DELETE FROM "DocumentUpload" WHERE "documentId" IN (SELECT "id" FROM ready))
+      SELECT 1 FROM ready`;
     return rows.length === 1;
   }
 
-  // A failed ingestion keeps nothing but the document and its reason. False: not processing any
-  // more (deleted, or finished by another attempt).
+  // A failed ingestion keeps nothing but the document and its reason. Only a document still
+  // processing fails (a ready one keeps its chunks); false otherwise, and nothing changed.
   async failIngestion(documentId: string, reason: string): Promise<boolean> {
     const rows = await this.prisma.$queryRaw<unknown[]>`
-      WITH chunks AS (DELETE FROM "DocumentChunk" WHERE "documentId" = ${documentId}::uuid),
-      upload AS (DELETE FROM "DocumentUpload" WHERE "documentId" = ${documentId}::uuid)
-      UPDATE "Document" SET "status" = 'failed', "failedReason" = ${reason}, "updatedAt" = now()
-      WHERE "id" = ${documentId}::uuid AND "status" = 'processing'
-      RETURNING 1`;
+      WITH failed AS (
+        UPDATE "Document" SET "status" = 'failed', "failedReason" = ${reason}, "updatedAt" = now()
+        WHERE "id" = ${documentId}::uuid AND "status" = 'processing'
+        RETURNING "id"
+      ),
+      chunks AS (DELETE FROM "DocumentChunk" WHERE "documentId" IN (SELECT "id" FROM failed)),
+      upload AS (DELETE FROM "DocumentUpload" WHERE "documentId" IN (SELECT "id" FROM failed))
+      SELECT 1 FROM failed`;
     return rows.length === 1;
   }
 

@@ -11,6 +11,8 @@ import { SearchRequestDto, SearchResponseDto } from './dto/search.dto';
 import { SEARCH_TOP_K } from './knowledge.constants';
 import { KnowledgeEmbedder } from './knowledge-embedder';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export interface RetrievedChunk {
   documentId: string;
   documentTitle: string;
@@ -60,6 +62,8 @@ export class KnowledgeService {
       throw new AppError('VALIDATION_FAILED', `topK must be an integer from ${SEARCH_TOP_K.min} to ${SEARCH_TOP_K.max}`);
     }
     const documentIds = options.documentIds?.length ? [...new Set(options.documentIds)] : undefined;
+    // An id that is not even a UUID names no document (and must not reach the uuid comparison).
+    if (documentIds?.some((id) => !UUID.test(id))) throw new NotFoundError('Document');
     const ready = await this.documents.countReadyForUser(userId, documentIds);
     if (documentIds && ready !== documentIds.length) throw new NotFoundError('Document');
     if (ready === 0) return [];

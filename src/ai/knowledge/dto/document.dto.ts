@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
-import { PageMetaDto } from '../../conversations/dto/conversation.dto';
+import { ListConversationsQueryDto, PageMetaDto } from '../../conversations/dto/conversation.dto';
 import { DOCUMENT_MIME_TYPES, DOCUMENT_STATUSES, DOCUMENT_TITLE_MAX_LENGTH, type DocumentStatusName } from '../knowledge.constants';
 
 // The fields beside the file of a multipart upload, and the whole JSON body: a file with an
@@ -33,6 +33,9 @@ export class UploadDocumentFormDto {
   @ApiPropertyOptional({ example: 'Onboarding guide', maxLength: DOCUMENT_TITLE_MAX_LENGTH, description: 'Defaults to the file name' })
   title?: string;
 }
+
+// Part 1 paging: the same page and limit as the conversation list.
+export class ListDocumentsQueryDto extends ListConversationsQueryDto {}
 
 export class DocumentQueuedResponseDto {
   @ApiProperty({ format: 'uuid' }) id: string;
