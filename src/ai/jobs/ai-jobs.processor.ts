@@ -20,6 +20,7 @@ import { classifyJobFailure } from './job-failure';
 // read AI_QUEUE_CONCURRENCY, and Bull adds up the concurrency of named handlers, while the setting
 // means "AI calls one worker runs at once". Provided only in the worker and `all` roles.
 const ANY_JOB = '*';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type Handlers = { [N in AiJobName]: (job: Job<AiJobs[N]['data']>) => Promise<AiJobs[N]['result']> };
 
@@ -79,7 +80,7 @@ export class AiJobsProcessor implements OnModuleInit, BeforeApplicationShutdown 
 
   private async ingestDocument(job: Job<IngestDocumentJobData>): Promise<DocumentResponseDto | null> {
     const { userId, documentId } = job.data;
-    if (typeof documentId !== 'string') throw new AppError('VALIDATION_FAILED', 'Job data has no documentId');
+    if (typeof documentId !== 'string' || !UUID.test(documentId)) throw new AppError('VALIDATION_FAILED', 'Job data has no documentId');
     const result = await this.ingestion.ingest({
       userId,
       documentId,

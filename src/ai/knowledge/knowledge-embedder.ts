@@ -13,8 +13,11 @@ export interface EmbeddedTexts {
 }
 
 // Embeds chunks and queries for the vector index: always the default embedding model (vectors of
-// different models do not compare) and RAG_EMBEDDING_DIMENSIONS, sent as `dimensions` and checked
-// on the answer, since the column takes no other length.
+// different models do not compare), at RAG_EMBEDDING_DIMENSIONS, checked on the answer since the
+// column takes no other length. `dimensions` goes only to OpenAI's text-embedding-3 models, which
+// shorten their vectors to it; text-embedding-ada-002 and some compatible servers (vLLM) refuse the
+// parameter, and a model of fixed size needs the setting to match it anyway.
+const TAKES_DIMENSIONS = /^text-embedding-3/;
 @Injectable()
 export class KnowledgeEmbedder {
   constructor(
@@ -30,7 +33,8 @@ export class KnowledgeEmbedder {
   async embed(texts: string[], context: CallContext): Promise<EmbeddedTexts> {
     const model = this.model;
     const dimensions = this.config.get('RAG_EMBEDDING_DIMENSIONS');
-    const result = await this.llm.embedBatch(model, texts, { dimensions }, context);
+    const options = TAKES_DIMENSIONS.test(model.upstreamModel) ? { dimensions } : {};
+    const result = await this.llm.embedBatch(model, texts, options, context);
     const wrong = result.embeddings.find((embedding) => embedding?.length !== dimensions);
     if (result.embeddings.length !== texts.length || wrong) {
       throw new AppError(
