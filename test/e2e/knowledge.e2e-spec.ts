@@ -340,7 +340,7 @@ describe('knowledge: documents and search (e2e)', () => {
       const theirs = await ready(other, 'Their rockets', TOPICS.rockets);
       fake.reset();
       // The second batch of this document is held up: its first chunks are stored, it is not ready.
-      fake.enqueue({}, { delayMs: 2_000 });
+      fake.enqueue({}, { delayMs: 3_000 });
       const { id: pending } = await createText(user, 'Pending rockets', longText('rockets'));
       await eventually(async () => fake.embeddingRequests().length === 2 && (await chunksOf(pending)).length >= BATCH_SIZE, 10_000);
       expect((await documentOf(user, pending)).status).toBe('processing');
