@@ -8,7 +8,7 @@
 
 import { STATUS_CODES } from 'node:http';
 
-const TAG_ORDER = ['auth', 'ai', 'conversations', 'prompts', 'ai-jobs', 'health'];
+const TAG_ORDER = ['auth', 'ai', 'conversations', 'prompts', 'knowledge', 'ai-jobs', 'health'];
 const METHOD_ORDER = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options', 'trace'];
 const UNTAGGED = 'other';
 

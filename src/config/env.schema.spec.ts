@@ -27,6 +27,12 @@ describe(validateEnv.name, () => {
       AI_MODERATION_MODEL: 'omni-moderation-latest',
       AI_MODERATION_OUTPUT: false,
       AI_MODERATION_TIMEOUT_MS: 5000,
+      DOCUMENT_MAX_BYTES: 10 * 1024 * 1024,
+      RAG_CHUNK_TOKENS: 500,
+      RAG_CHUNK_OVERLAP_TOKENS: 50,
+      RAG_EMBEDDING_DIMENSIONS: 1536,
+      RAG_EMBEDDING_BATCH_SIZE: 64,
+      RAG_HNSW_EF_SEARCH: 40,
     });
     expect(env.OPENAI_API_KEY).toBeUndefined();
     expect(env.BULL_BOARD_USER).toBeUndefined();
@@ -68,8 +74,17 @@ describe(validateEnv.name, () => {
     ['PROCESS_ROLE', 'both'],
     ['JWT_SECRET', 'short'],
     ['JWT_EXPIRES_IN', 'soon'],
+    ['RAG_EMBEDDING_DIMENSIONS', '2001'],
+    ['RAG_CHUNK_TOKENS', '10'],
+    ['DOCUMENT_MAX_BYTES', '0'],
   ])('names %s when it is %p', (name, value) => {
     expect(() => validateEnv({ [name]: value })).toThrow(new RegExp(`^Invalid environment variable ${name}: `));
+  });
+
+  it('requires a chunk overlap smaller than the chunk', () => {
+    expect(() => validateEnv({ RAG_CHUNK_TOKENS: '100', RAG_CHUNK_OVERLAP_TOKENS: '100' })).toThrow(
+      'Invalid environment variable RAG_CHUNK_OVERLAP_TOKENS: must be less than RAG_CHUNK_TOKENS',
+    );
   });
 
   it('requires the dashboard user and password together', () => {

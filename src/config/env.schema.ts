@@ -183,6 +183,44 @@ export class EnvironmentVariables {
   @Max(3_600_000)
   AI_JOB_BACKOFF_MS: number = 2_000;
 
+  // Knowledge (docs/knowledge.md). The largest document upload, in bytes: a bigger one is cut off
+  // at this size and refused with 413.
+  @IsInt()
+  @Min(1)
+  @Max(1_073_741_824)
+  DOCUMENT_MAX_BYTES: number = 10 * 1024 * 1024;
+
+  // About how many tokens (o200k) one chunk of a document holds, and how many of them the next
+  // chunk repeats so that a passage cut at a boundary is still found whole in one of the two.
+  @IsInt()
+  @Min(50)
+  @Max(8_000)
+  RAG_CHUNK_TOKENS: number = 500;
+
+  @IsInt()
+  @Min(0)
+  @Max(4_000)
+  RAG_CHUNK_OVERLAP_TOKENS: number = 50;
+
+  // The length of the stored vectors, sent upstream as `dimensions` (text-embedding-3 models
+  // shorten theirs to it). Must match the `embedding` column; 2000 is HNSW's limit for `vector`.
+  @IsInt()
+  @Min(1)
+  @Max(2_000)
+  RAG_EMBEDDING_DIMENSIONS: number = 1536;
+
+  // Chunks per embedding request (OpenAI accepts up to 2048 inputs and 300k tokens per request).
+  @IsInt()
+  @Min(1)
+  @Max(2_048)
+  RAG_EMBEDDING_BATCH_SIZE: number = 64;
+
+  // pgvector's hnsw.ef_search for searches: candidates the index keeps per scan (recall vs speed).
+  @IsInt()
+  @Min(1)
+  @Max(1_000)
+  RAG_HNSW_EF_SEARCH: number = 40;
+
   @IsString()
   @MinLength(1)
   CORS_ORIGIN: string = 'http://localhost:5173';
@@ -255,6 +293,9 @@ export function validateEnv(raw: Record<string, string | undefined>): Env {
   if ((env.AI_MODERATION !== 'off' || env.AI_MODERATION_OUTPUT) && !env.OPENAI_API_KEY && !env.OPENAI_BASE_URL) {
     const variable = env.AI_MODERATION !== 'off' ? 'AI_MODERATION' : 'AI_MODERATION_OUTPUT';
     throw new ConfigValidationError(`Invalid environment variable ${variable}: moderation uses OpenAI's endpoint; set OPENAI_API_KEY or OPENAI_BASE_URL`);
+  }
+  if (env.RAG_CHUNK_OVERLAP_TOKENS >= env.RAG_CHUNK_TOKENS) {
+    throw new ConfigValidationError('Invalid environment variable RAG_CHUNK_OVERLAP_TOKENS: must be less than RAG_CHUNK_TOKENS');
   }
   if (Boolean(env.BULL_BOARD_USER) !== Boolean(env.BULL_BOARD_PASSWORD)) {
     throw new ConfigValidationError('Invalid environment variable BULL_BOARD_PASSWORD: BULL_BOARD_USER and BULL_BOARD_PASSWORD must be set together');

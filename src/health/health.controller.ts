@@ -11,8 +11,8 @@ export class HealthController {
 
   @Public()
   @Get()
-  @ApiOperation({ summary: 'PostgreSQL and Redis reachability' })
-  @ApiResponse({ status: 200, description: '{ status: "ok", info: { database, redis } }' })
+  @ApiOperation({ summary: 'PostgreSQL and Redis reachability, and whether vector search is on' })
+  @ApiResponse({ status: 200, description: '{ status: "ok", info: { database, redis, vector: { status, available } } }; vector search off never makes it 503' })
   @ApiResponse({ status: 503, description: 'A dependency is down' })
   check(): Promise<HealthCheckResult> {
     return this.health.check();

@@ -5,6 +5,7 @@ import Redis from 'ioredis';
 import { Server, ServerOptions } from 'socket.io';
 import { corsOrigins } from '../common/cors';
 import { AppConfigService } from '../config/app-config.service';
+import { socketIoKey } from './redis.constants';
 
 // Socket.IO through Redis pub/sub, so rooms and broadcasts span every instance behind the load
 // balancer. CORS and the message size limit come from config (decorators cannot read it).
@@ -36,7 +37,7 @@ export class RedisIoAdapter extends IoAdapter {
       maxHttpBufferSize: this.config.get('WS_MAX_HTTP_BUFFER_SIZE'),
     });
     if (this.pubClient && this.subClient) {
-      server.adapter(createAdapter(this.pubClient, this.subClient, { key: `${this.config.get('REDIS_PREFIX')}:socket.io` }));
+      server.adapter(createAdapter(this.pubClient, this.subClient, { key: socketIoKey(this.config.get('REDIS_PREFIX')) }));
     }
     return server;
   }

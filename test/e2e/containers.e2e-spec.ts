@@ -420,7 +420,8 @@ describe('container files', () => {
 
     it('defines postgres, redis, migrate, api and worker', () => {
       expect(Object.keys(services).sort()).toEqual(['api', 'migrate', 'postgres', 'redis', 'worker']);
-      expect(services.postgres.image).toMatch(/^postgres:16-alpine/);
+      // PostgreSQL 16 with pgvector, for vector search.
+      expect(services.postgres.image).toMatch(/^pgvector\/pgvector:pg16/);
       expect(services.redis.image).toMatch(/^redis:7-alpine/);
     });
 

@@ -28,6 +28,8 @@ describe('OpenAPI document (e2e)', () => {
       '/api/v1/ai/chat',
       '/api/v1/ai/conversations',
       '/api/v1/ai/conversations/{id}',
+      '/api/v1/ai/documents',
+      '/api/v1/ai/documents/{id}',
       '/api/v1/ai/embeddings',
       '/api/v1/ai/jobs/completion',
       '/api/v1/ai/jobs/embeddings',
@@ -35,6 +37,7 @@ describe('OpenAPI document (e2e)', () => {
       '/api/v1/ai/models',
       '/api/v1/ai/prompts',
       '/api/v1/ai/prompts/{id}',
+      '/api/v1/ai/search',
       '/api/v1/ai/usage',
       '/api/v1/auth/login',
       '/api/v1/auth/me',
@@ -51,6 +54,9 @@ describe('OpenAPI document (e2e)', () => {
     expect(Object.keys(schemas.RegisterDto.properties).sort()).toEqual(['email', 'name', 'password']);
     expect(Object.keys(schemas.PromptResponseDto.properties)).toEqual(['id', 'name', 'description', 'template', 'variables', 'createdAt', 'updatedAt']);
     expect(schemas.CreatePromptDto.required).toEqual(['name', 'template']);
+    expect(Object.keys(schemas.DocumentResponseDto.properties)).toEqual(['id', 'title', 'mimeType', 'sizeBytes', 'status', 'chunkCount', 'failedReason', 'createdAt']);
+    expect(Object.keys(body.paths['/api/v1/ai/documents'].post.requestBody.content).sort()).toEqual(['application/json', 'multipart/form-data']);
+    expect(Object.keys(schemas.SearchResultDto.properties)).toEqual(['documentId', 'documentTitle', 'chunkId', 'content', 'score']);
     expect(Object.keys(schemas.UsageResponseDto.properties).sort()).toEqual([
       'byModel',
       'conversationsCount',

@@ -1,6 +1,7 @@
 import { JwtService } from '@nestjs/jwt';
 import type { Socket } from 'socket.io-client';
-import { AiGateway, userRoom } from '../../src/ai/stream/ai.gateway';
+import { AiGateway } from '../../src/ai/stream/ai.gateway';
+import { userRoom } from '../../src/realtime/realtime.constants';
 import { FakeLlm, startFakeLlm } from '../support/fake-llm.mjs';
 import { registerUser, TestUser } from '../support/factories';
 import { eventually } from '../support/eventually';

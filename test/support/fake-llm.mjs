@@ -4,7 +4,8 @@
 // SDKs (`openai`, `@anthropic-ai/sdk`, `@google/genai`) and plain fetch to work against it:
 //   OpenAI     (base URL `fake.baseUrl`, `http://127.0.0.1:<port>/v1`)
 //     POST /v1/chat/completions   JSON or SSE stream (`stream: true`), usage, finish_reason
-//     POST /v1/embeddings         deterministic vectors, `encoding_format` float or base64
+//     POST /v1/embeddings         deterministic hashed bag-of-words vectors (texts sharing words
+//                                 are near), `dimensions` honoured, `encoding_format` float or base64
 //     GET  /v1/models             a short static list
 //     POST /v1/moderations        flags a text that contains `[flag:<category>]` for that category
 //                                 (e.g. `[flag:violence]`); steered by `setModeration()`, not the queue
@@ -913,22 +914,42 @@ function splitEvery(text, size) {
 }
 
 /**
- * Deterministic pseudo-embedding: FNV-1a hash of the text seeds a small PRNG (mulberry32).
- * Values are in [-1, 1]; returned as a Float32Array so float and base64 answers agree exactly.
+ * Deterministic embedding that ranks like a real one, roughly: a hashed bag of words. Each
+ * lower-cased word (letters and digits, any script) adds ±1 to WORD_SLOTS dimensions picked by
+ * hashing it (FNV-1a with a per-slot seed), then the vector is L2-normalised. Texts that share
+ * words are near each other by cosine similarity, texts that share none are near orthogonal (with
+ * enough dimensions); the same text always gives the same vector. A text without words is hashed
+ * whole, so no vector is all zeros. Returned as a Float32Array so float and base64 answers agree.
  * @param {string} text @param {number} dimensions
  */
 function embedText(text, dimensions) {
-  let seed = 0x811c9dc5;
-  for (const byte of Buffer.from(text, 'utf8')) {
-    seed ^= byte;
-    seed = Math.imul(seed, 0x01000193);
-  }
   const vector = new Float32Array(dimensions);
-  for (let i = 0; i < dimensions; i++) {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    vector[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
+  const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [text];
+  for (const word of words) {
+    for (let slot = 0; slot < WORD_SLOTS; slot++) {
+      const hash = fnv1a(word, slot);
+      vector[hash % dimensions] += hash & 0x80000000 ? -1 : 1;
+    }
   }
+  let norm = 0;
+  for (const value of vector) norm += value * value;
+  norm = Math.sqrt(norm);
+  if (norm === 0) {
+    vector[fnv1a(text, WORD_SLOTS) % dimensions] = 1;
+    return vector;
+  }
+  for (let i = 0; i < dimensions; i++) vector[i] /= norm;
   return vector;
+}
+
+const WORD_SLOTS = 3;
+
+/** 32-bit FNV-1a of the UTF-8 bytes of `text`, seeded. @param {string} text @param {number} seed */
+function fnv1a(text, seed) {
+  let hash = (0x811c9dc5 ^ Math.imul(seed + 1, 0x9e3779b1)) >>> 0;
+  for (const byte of Buffer.from(text, 'utf8')) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash >>> 0;
 }

@@ -2,8 +2,9 @@ import type { JobId } from 'bull';
 import type { ChatRequestDto } from '../chat/dto/chat-request.dto';
 import type { ChatResponseDto } from '../chat/dto/chat-response.dto';
 import type { EmbeddingRequestDto, EmbeddingResponseDto } from '../embeddings/dto/embedding.dto';
+import type { DocumentResponseDto } from '../knowledge/dto/document.dto';
 import type { ModerationVerdict } from '../moderation/moderation.service';
-import { GENERATE_COMPLETION_JOB, GENERATE_EMBEDDINGS_JOB } from './ai-jobs.constants';
+import { GENERATE_COMPLETION_JOB, GENERATE_EMBEDDINGS_JOB, INGEST_DOCUMENT_JOB } from './ai-jobs.constants';
 
 // What a job carries through Redis: the owner plus the body of its REST twin, flat. The processor
 // validates the body again with the same DTO class before using it.
@@ -15,12 +16,16 @@ export type CompletionJobData = { userId: string; message: string; moderation?: 
   'conversationId' | 'model' | 'maxTokens' | 'temperature'
 >;
 export type EmbeddingsJobData = { userId: string } & Pick<EmbeddingRequestDto, 'text' | 'model'>;
+// A document's bytes wait in PostgreSQL (up to DOCUMENT_MAX_BYTES): the job carries only its id.
+export type IngestDocumentJobData = { userId: string; documentId: string };
 
 // Job name → data and result. A result has the shape of the twin's REST response (dates become
 // ISO strings once stored, exactly as they do in JSON responses).
 export interface AiJobs {
   [GENERATE_COMPLETION_JOB]: { data: CompletionJobData; result: ChatResponseDto };
   [GENERATE_EMBEDDINGS_JOB]: { data: EmbeddingsJobData; result: EmbeddingResponseDto };
+  // The GET /ai/documents/:id shape once ready; null when the document was deleted meanwhile.
+  [INGEST_DOCUMENT_JOB]: { data: IngestDocumentJobData; result: DocumentResponseDto | null };
 }
 
 export type AiJobName = keyof AiJobs;

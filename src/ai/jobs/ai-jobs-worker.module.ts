@@ -2,12 +2,13 @@ import { Module } from '@nestjs/common';
 import { ErrorTrackingModule } from '../../error-tracking/error-tracking.module';
 import { ChatModule } from '../chat/chat.module';
 import { EmbeddingsModule } from '../embeddings/embeddings.module';
+import { KnowledgeModule } from '../knowledge/knowledge.module';
 import { AiJobsModule } from './ai-jobs.module';
 import { AiJobsProcessor } from './ai-jobs.processor';
 
 // Processes the queue: imported by the worker and `all` roles only.
 @Module({
-  imports: [AiJobsModule, ChatModule, EmbeddingsModule, ErrorTrackingModule],
+  imports: [AiJobsModule, ChatModule, EmbeddingsModule, KnowledgeModule, ErrorTrackingModule],
   providers: [AiJobsProcessor],
 })
 export class AiJobsWorkerModule {}

@@ -2,6 +2,7 @@
 export const AI_JOBS_QUEUE = 'ai-tasks';
 export const GENERATE_COMPLETION_JOB = 'generate-completion';
 export const GENERATE_EMBEDDINGS_JOB = 'generate-embeddings';
+export const INGEST_DOCUMENT_JOB = 'ingest-document';
 
 // Options every AI job gets (AiJobsService applies them); the back-off base delay is AI_JOB_BACKOFF_MS.
 export const AI_JOB_ATTEMPTS = 3;

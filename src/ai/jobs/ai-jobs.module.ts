@@ -5,6 +5,7 @@ import { BudgetModule } from '../../budget/budget.module';
 import { MetricsModule } from '../../metrics/metrics.module';
 import { MetricsService } from '../../metrics/metrics.service';
 import { ConversationsModule } from '../conversations/conversations.module';
+import { KnowledgeModule } from '../knowledge/knowledge.module';
 import { ModelsModule } from '../models/models.module';
 import { ModerationModule } from '../moderation/moderation.module';
 import { PromptsModule } from '../prompts/prompts.module';
@@ -14,7 +15,16 @@ import { AI_JOBS_QUEUE } from './ai-jobs.constants';
 // The `ai-tasks` queue and its producer, in every role: the api role enqueues, the worker role
 // (AiJobsWorkerModule) processes, both report the queue's depth.
 @Module({
-  imports: [BullModule.registerQueue({ name: AI_JOBS_QUEUE }), MetricsModule, BudgetModule, ConversationsModule, ModelsModule, ModerationModule, PromptsModule],
+  imports: [
+    BullModule.registerQueue({ name: AI_JOBS_QUEUE }),
+    MetricsModule,
+    BudgetModule,
+    ConversationsModule,
+    ModelsModule,
+    ModerationModule,
+    PromptsModule,
+    KnowledgeModule,
+  ],
   providers: [AiJobsService],
   exports: [AiJobsService, BullModule],
 })

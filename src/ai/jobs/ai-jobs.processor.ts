@@ -10,14 +10,17 @@ import { EmbeddingService } from '../embeddings/embedding.service';
 import { ChatRequestDto } from '../chat/dto/chat-request.dto';
 import { ChatResponseDto } from '../chat/dto/chat-response.dto';
 import { EmbeddingRequestDto, EmbeddingResponseDto } from '../embeddings/dto/embedding.dto';
-import { AiJobData, AiJobName, AiJobResult, AiJobs, attemptOf, CompletionJobData, EmbeddingsJobData } from './ai-job.types';
-import { AI_JOBS_QUEUE, GENERATE_COMPLETION_JOB, GENERATE_EMBEDDINGS_JOB } from './ai-jobs.constants';
+import { DocumentIngestionService } from '../knowledge/document-ingestion.service';
+import { DocumentResponseDto } from '../knowledge/dto/document.dto';
+import { AiJobData, AiJobName, AiJobResult, AiJobs, attemptOf, CompletionJobData, EmbeddingsJobData, IngestDocumentJobData } from './ai-job.types';
+import { AI_JOBS_QUEUE, GENERATE_COMPLETION_JOB, GENERATE_EMBEDDINGS_JOB, INGEST_DOCUMENT_JOB } from './ai-jobs.constants';
 import { classifyJobFailure } from './job-failure';
 
 // Every job name goes through this one Bull handler. Not `@Process()` methods: decorators cannot
 // read AI_QUEUE_CONCURRENCY, and Bull adds up the concurrency of named handlers, while the setting
 // means "AI calls one worker runs at once". Provided only in the worker and `all` roles.
 const ANY_JOB = '*';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type Handlers = { [N in AiJobName]: (job: Job<AiJobs[N]['data']>) => Promise<AiJobs[N]['result']> };
 
@@ -27,6 +30,7 @@ export class AiJobsProcessor implements OnModuleInit, BeforeApplicationShutdown 
   private readonly handlers: Handlers = {
     [GENERATE_COMPLETION_JOB]: (job) => this.generateCompletion(job),
     [GENERATE_EMBEDDINGS_JOB]: (job) => this.generateEmbeddings(job),
+    [INGEST_DOCUMENT_JOB]: (job) => this.ingestDocument(job),
   };
 
   constructor(
@@ -34,6 +38,7 @@ export class AiJobsProcessor implements OnModuleInit, BeforeApplicationShutdown 
     private readonly config: AppConfigService,
     private readonly chat: ChatService,
     private readonly embeddings: EmbeddingService,
+    private readonly ingestion: DocumentIngestionService,
     private readonly errors: ErrorReporter,
   ) {}
 
@@ -73,6 +78,20 @@ export class AiJobsProcessor implements OnModuleInit, BeforeApplicationShutdown 
     return result;
   }
 
+  private async ingestDocument(job: Job<IngestDocumentJobData>): Promise<DocumentResponseDto | null> {
+    const { userId, documentId } = job.data;
+    if (typeof documentId !== 'string' || !UUID.test(documentId)) throw new AppError('VALIDATION_FAILED', 'Job data has no documentId');
+    const result = await this.ingestion.ingest({
+      userId,
+      documentId,
+      attemptKey: attemptOf(job.id).idempotencyKey,
+      isLastAttempt: isLastAttempt(job),
+      onProgress: (percent) => job.progress(percent),
+    });
+    await job.progress(100);
+    return result;
+  }
+
   // A permanent failure is discarded (no further attempts); anything else is thrown for Bull to
   // retry with back-off. Either way the job's failedReason gets a client-safe message.
   private async run(job: Job<AiJobData>): Promise<AiJobResult> {
@@ -85,7 +104,7 @@ export class AiJobsProcessor implements OnModuleInit, BeforeApplicationShutdown 
       if (error instanceof AppError) this.logger.warn({ ...context, code: error.code, details: error.details }, `job failed: ${reason}`);
       else this.logger.error({ ...context, err: error }, 'job failed');
       // A job that ends failed (no attempt left) goes to error tracking; retried attempts do not.
-      if (isPermanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+      if (isPermanent || isLastAttempt(job)) {
         this.errors.report(error, { jobId: String(job.id), userId: job.data?.userId, transport: 'job' });
       }
       // Bull stores the message as the job's failedReason, which its owner reads.
@@ -100,3 +119,6 @@ export class AiJobsProcessor implements OnModuleInit, BeforeApplicationShutdown 
     return handler(job);
   }
 }
+
+// No retry follows a failure of this attempt.
+const isLastAttempt = (job: Job): boolean => job.attemptsMade + 1 >= (job.opts.attempts ?? 1);

@@ -12,8 +12,18 @@ import { PromptsService } from '../prompts/prompts.service';
 import { JobQueuedResponseDto, JobStatusResponseDto } from './dto/ai-job.dto';
 import { ChatRequestDto } from '../chat/dto/chat-request.dto';
 import { EmbeddingRequestDto } from '../embeddings/dto/embedding.dto';
+import { DocumentQueuedResponseDto } from '../knowledge/dto/document.dto';
+import { DocumentInput, DocumentsService } from '../knowledge/documents.service';
 import { mapJobStatus } from './ai-job.mapper';
-import { AI_JOB_ATTEMPTS, AI_JOB_KEEP_COMPLETED, AI_JOB_KEEP_FAILED, AI_JOBS_QUEUE, GENERATE_COMPLETION_JOB, GENERATE_EMBEDDINGS_JOB } from './ai-jobs.constants';
+import {
+  AI_JOB_ATTEMPTS,
+  AI_JOB_KEEP_COMPLETED,
+  AI_JOB_KEEP_FAILED,
+  AI_JOBS_QUEUE,
+  GENERATE_COMPLETION_JOB,
+  GENERATE_EMBEDDINGS_JOB,
+  INGEST_DOCUMENT_JOB,
+} from './ai-jobs.constants';
 import { AiJobData, AiJobName, AiJobs } from './ai-job.types';
 
 // The producer: the only caller of queue.add. It refuses what would fail anyway (used-up budget,
@@ -28,6 +38,7 @@ export class AiJobsService {
     private readonly models: ModelRegistry,
     private readonly moderation: ModerationService,
     private readonly prompts: PromptsService,
+    private readonly documents: DocumentsService,
   ) {}
 
   // A template is rendered and the message moderated here, beside the other checks: a bad template
@@ -50,6 +61,22 @@ export class AiJobsService {
     this.models.assertAvailable(dto.model, 'embeddings');
     await this.budget.assertWithinBudget(userId);
     return this.enqueue(GENERATE_EMBEDDINGS_JOB, { ...dto, userId });
+  }
+
+  // The document is stored first (with its bytes) and the job carries its id; a job that cannot be
+  // queued takes its document away again, so no document waits for a job that never comes.
+  async queueDocument(userId: string, input: DocumentInput): Promise<DocumentQueuedResponseDto> {
+    this.documents.assertAvailable();
+    this.assertQueueReachable();
+    await this.budget.assertWithinBudget(userId);
+    const document = await this.documents.createDocument(userId, input);
+    try {
+      const { jobId } = await this.enqueue(INGEST_DOCUMENT_JOB, { userId, documentId: document.id });
+      return { id: document.id, title: document.title, status: 'processing', jobId };
+    } catch (error) {
+      await this.documents.discardDocument(document.id);
+      throw error;
+    }
   }
 
   async getJobStatus(jobId: string, userId: string): Promise<JobStatusResponseDto> {

@@ -5,7 +5,7 @@ import { ModelRegistry } from '../models/model-registry.service';
 import type { ProviderKind, RegisteredModel } from '../models/model.types';
 import { LlmCallRecorder } from './llm-call';
 import { isFallbackEligible } from './llm-error';
-import type { CallContext, CompletionEvent, EmbeddingResult, LlmMessage, ModerationResult } from './llm.types';
+import type { BatchEmbeddingResult, CallContext, CompletionEvent, EmbeddingResult, LlmMessage, ModerationResult } from './llm.types';
 import { AnthropicProvider } from './providers/anthropic.provider';
 import type { ChatProvider } from './providers/chat-provider';
 import { GeminiProvider } from './providers/gemini.provider';
@@ -74,6 +74,20 @@ export class LlmService {
     const provider = this.providers[model.provider];
     if (!provider.embed) throw new AppError('VALIDATION_FAILED', `model ${model.id} cannot embed text`);
     const result = await provider.embed(text, model.upstreamModel, { ...context, modelId: model.id });
+    const costUsd = costOf(model.pricing, result.tokens, 0);
+    this.recorder.metrics.countCost(model.id, costUsd);
+    return { ...result, costUsd };
+  }
+
+  async embedBatch(
+    model: RegisteredModel,
+    texts: string[],
+    options: { dimensions?: number },
+    context: CallContext,
+  ): Promise<BatchEmbeddingResult & { costUsd: number | null }> {
+    const provider = this.providers[model.provider];
+    if (!provider.embedBatch) throw new AppError('VALIDATION_FAILED', `model ${model.id} cannot embed text`);
+    const result = await provider.embedBatch(texts, model.upstreamModel, options, { ...context, modelId: model.id });
     const costUsd = costOf(model.pricing, result.tokens, 0);
     this.recorder.metrics.countCost(model.id, costUsd);
     return { ...result, costUsd };

@@ -56,6 +56,13 @@ export interface EmbeddingResult {
   tokens: number;
 }
 
+// Several texts embedded in one request, their vectors in the order of the texts.
+export interface BatchEmbeddingResult {
+  embeddings: number[][];
+  model: string;
+  tokens: number;
+}
+
 // A moderation model's verdict on one text: flagged or not, and the categories it was flagged for.
 export interface ModerationResult {
   flagged: boolean;

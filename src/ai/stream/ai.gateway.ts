@@ -13,13 +13,12 @@ import type { DefaultEventsMap, Namespace, Socket } from 'socket.io';
 import type { AuthUser } from '../../auth/auth-user';
 import { TokenService } from '../../auth/token.service';
 import { MetricsService } from '../../metrics/metrics.service';
-import { AI_NAMESPACE, CHAT_EVENTS } from './chat-stream.constants';
+import { AI_NAMESPACE, userRoom } from '../../realtime/realtime.constants';
+import { CHAT_EVENTS } from './chat-stream.constants';
 import { ChatStreamService } from './chat-stream.service';
 
 // The handshake middleware sets `data.user` before any handler runs.
 type AuthedSocket = Socket<DefaultEventsMap, DefaultEventsMap, DefaultEventsMap, { user: AuthUser }>;
-
-export const userRoom = (userId: string) => `user:${userId}`;
 
 // Transport only: authenticate the handshake, route events to ChatStreamService.
 // CORS and message limits are set by RedisIoAdapter from config.

@@ -1,5 +1,5 @@
-// The socket namespace and its events: the streaming API's names, defined once.
-export const AI_NAMESPACE = '/ai';
+// The chat events of the socket namespace (src/realtime/realtime.constants.ts): the streaming API's
+// names, defined once.
 
 export const CHAT_EVENTS = {
   start: 'chat:start',

@@ -8,6 +8,8 @@ export const ERROR_CODES = {
   CONTENT_FLAGGED: { status: HttpStatus.BAD_REQUEST, transient: false },
   TOKEN_LIMIT_EXCEEDED: { status: HttpStatus.FORBIDDEN, transient: false },
   NOT_FOUND: { status: HttpStatus.NOT_FOUND, transient: false },
+  PAYLOAD_TOO_LARGE: { status: HttpStatus.PAYLOAD_TOO_LARGE, transient: false },
+  UNSUPPORTED_MEDIA_TYPE: { status: HttpStatus.UNSUPPORTED_MEDIA_TYPE, transient: false },
   CONFLICT: { status: HttpStatus.CONFLICT, transient: false },
   STREAM_IN_PROGRESS: { status: HttpStatus.CONFLICT, transient: false },
   RATE_LIMITED: { status: HttpStatus.TOO_MANY_REQUESTS, transient: true },
@@ -17,6 +19,8 @@ export const ERROR_CODES = {
   LLM_TIMEOUT: { status: HttpStatus.GATEWAY_TIMEOUT, transient: true },
   LLM_NOT_CONFIGURED: { status: HttpStatus.SERVICE_UNAVAILABLE, transient: false },
   MODERATION_UNAVAILABLE: { status: HttpStatus.SERVICE_UNAVAILABLE, transient: true },
+  // PostgreSQL has no pgvector (or the service found no vector column at start-up): knowledge is off.
+  VECTOR_SEARCH_UNAVAILABLE: { status: HttpStatus.SERVICE_UNAVAILABLE, transient: false },
   DEPENDENCY_UNAVAILABLE: { status: HttpStatus.SERVICE_UNAVAILABLE, transient: true },
   SHUTTING_DOWN: { status: HttpStatus.SERVICE_UNAVAILABLE, transient: true },
 } as const;

@@ -119,7 +119,7 @@ describe('authentication and isolation (e2e)', () => {
     }
   });
 
-  it("refuses another user's conversation and job on every route and event that takes an id: 404, never 403", async () => {
+  it("refuses another user's conversation, job, template and document on every route and event that takes an id: 404, never 403", async () => {
     const chat = await t.http.post('/api/v1/ai/chat').set(owner.auth).send({ message: 'private' }).expect(201);
     const conversationId = chat.body.conversationId;
     const job = await t.http.post('/api/v1/ai/jobs/embeddings').set(owner.auth).send({ text: 'private' }).expect(202);
@@ -127,12 +127,21 @@ describe('authentication and isolation (e2e)', () => {
     const prompt = await t.http.post('/api/v1/ai/prompts').set(owner.auth).send({ name: 'private', template: 'Hi {{name}}' }).expect(201);
     const before = await t.prisma.message.findMany({ where: { conversationId }, orderBy: { createdAt: 'asc' } });
     const promptBefore = await t.prisma.promptTemplate.findUniqueOrThrow({ where: { id: prompt.body.id } });
+    const document = await t.http.post('/api/v1/ai/documents').set(owner.auth).send({ title: 'private', text: 'Private notes.' }).expect(202);
+    await eventually(async () => (await t.http.get(`/api/v1/ai/documents/${document.body.id}`).set(owner.auth).expect(200)).body.status === 'ready', 10_000, 50);
+    const documentBefore = await t.prisma.document.findUniqueOrThrow({ where: { id: document.body.id }, include: { chunks: true } });
     fake.reset();
 
     const notFound = (what: string) => ({ statusCode: 404, message: `${what} not found`, error: 'Not Found' });
     // The owner's object that each kind of path names, and what its 404 calls it.
     const targetOf = (path: string): [string, string] =>
-      path.includes('{jobId}') ? [job.body.jobId, 'Job'] : path.startsWith('/api/v1/ai/prompts/') ? [prompt.body.id, 'Prompt'] : [conversationId, 'Conversation'];
+      path.includes('{jobId}')
+        ? [job.body.jobId, 'Job']
+        : path.startsWith('/api/v1/ai/prompts/')
+          ? [prompt.body.id, 'Prompt']
+          : path.startsWith('/api/v1/ai/documents/')
+            ? [document.body.id, 'Document']
+            : [conversationId, 'Conversation'];
     for (const route of routes.filter((r) => !r.isPublic)) {
       if (route.path.includes('{')) {
         const [id, what] = targetOf(route.path);
@@ -143,6 +152,12 @@ describe('authentication and isolation (e2e)', () => {
       if (route.bodyFields.includes('conversationId')) {
         const res = await t.http[route.method.toLowerCase() as 'post'](route.path).set(intruder.auth).send({ message: 'let me in', conversationId });
         expect([route.method, route.path, res.status, res.body]).toEqual([route.method, route.path, 404, notFound('Conversation')]);
+      }
+      if (route.bodyFields.includes('documentIds')) {
+        const res = await t.http[route.method.toLowerCase() as 'post'](route.path)
+          .set(intruder.auth)
+          .send({ query: 'private', documentIds: [document.body.id] });
+        expect([route.method, route.path, res.status, res.body]).toEqual([route.method, route.path, 404, notFound('Document')]);
       }
     }
     const socket = await connectSocket(t.url, intruder.accessToken);
@@ -159,6 +174,9 @@ describe('authentication and isolation (e2e)', () => {
     const list = await t.http.get('/api/v1/ai/conversations').set(intruder.auth).expect(200);
     expect(list.body.data.map((c: { id: string }) => c.id)).not.toContain(conversationId);
     expect((await t.http.get('/api/v1/ai/prompts').set(intruder.auth).expect(200)).body.data).toEqual([]);
+    expect(await t.prisma.document.findUniqueOrThrow({ where: { id: document.body.id }, include: { chunks: true } })).toEqual(documentBefore);
+    expect((await t.http.get('/api/v1/ai/documents').set(intruder.auth).expect(200)).body.data).toEqual([]);
+    expect((await t.http.post('/api/v1/ai/search').set(intruder.auth).send({ query: 'Private notes.' }).expect(200)).body).toEqual({ results: [] });
     expect((await t.http.get('/api/v1/ai/usage').set(intruder.auth).expect(200)).body).toMatchObject({ conversationsCount: 0, messagesCount: 0 });
     expect(fake.requests).toHaveLength(0);
   });
@@ -174,6 +192,7 @@ describe('authentication and isolation (e2e)', () => {
         title: 'hi',
         name: 'hi',
         template: 'hi',
+        query: 'hi',
         email: `budget-${Date.now()}@example.com`,
         password: 'long enough password',
         refreshToken: user.refreshToken,

@@ -31,6 +31,7 @@ const CONFIGURED: Record<string, Partial<JsonSchema>> = {
   message: { minLength: 1, maxLength: MAX_MESSAGE_LENGTH },
   text: { minLength: 1, maxLength: MAX_MESSAGE_LENGTH },
   template: { minLength: 1, maxLength: MAX_MESSAGE_LENGTH },
+  query: { minLength: 1, maxLength: MAX_MESSAGE_LENGTH },
   maxTokens: { minimum: 1, maximum: MAX_TOKENS },
 };
 
@@ -170,7 +171,7 @@ describe('hostile input (e2e)', () => {
     expect(operations.map((o) => `${o.method} ${o.path}`).sort()).toEqual(
       expect.arrayContaining(['POST /api/v1/ai/chat', 'POST /api/v1/auth/register', 'GET /api/v1/ai/conversations', 'DELETE /api/v1/ai/conversations/{id}']),
     );
-    expect(operations.filter((o) => o.body)).toHaveLength(11);
+    expect(operations.filter((o) => o.body)).toHaveLength(13);
   });
 
   it('answers every hostile body with a 4xx and changes nothing', async () => {

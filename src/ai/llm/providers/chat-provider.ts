@@ -1,5 +1,5 @@
 import type { ProviderKind } from '../../models/model.types';
-import type { CallContext, CompletionEvent, EmbeddingResult, LlmMessage } from '../llm.types';
+import type { BatchEmbeddingResult, CallContext, CompletionEvent, EmbeddingResult, LlmMessage } from '../llm.types';
 
 export interface ChatRequest {
   messages: LlmMessage[];
@@ -27,4 +27,6 @@ export interface ChatProvider {
   readonly isConfigured: boolean;
   complete(request: ChatRequest, call: ProviderCall): AsyncGenerator<CompletionEvent>;
   embed?(text: string, upstreamModel: string, context: CallContext): Promise<EmbeddingResult>;
+  // `dimensions` asks the model for shorter vectors (OpenAI's text-embedding-3 models).
+  embedBatch?(texts: string[], upstreamModel: string, options: { dimensions?: number }, context: CallContext): Promise<BatchEmbeddingResult>;
 }

@@ -3,7 +3,7 @@ import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUse
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { AppConfigService } from '../../../config/app-config.service';
 import { estimateUsage, LlmCall, LlmCallRecorder, StallGuard } from '../llm-call';
-import type { CallContext, CompletionEvent, EmbeddingResult, ModerationResult, TokenUsage } from '../llm.types';
+import type { BatchEmbeddingResult, CallContext, CompletionEvent, EmbeddingResult, ModerationResult, TokenUsage } from '../llm.types';
 import { estimateTextTokens } from '../token-estimator';
 import type { ChatRequest } from './chat-provider';
 import { readCompletionChunks } from './openai-sse';
@@ -114,6 +114,21 @@ export class OpenAiProvider extends SdkChatProvider<OpenAI> {
       const tokens = response.usage?.total_tokens ?? estimateTextTokens(text);
       call.succeeded({ promptTokens: tokens, completionTokens: 0, totalTokens: tokens, isEstimated: !response.usage });
       return { embedding: response.data[0]?.embedding ?? [], model: response.model || upstreamModel, tokens };
+    } catch (error) {
+      throw this.failed(call, error);
+    }
+  }
+
+  // One request for many texts; the answer's `index` puts each vector back with its text.
+  async embedBatch(texts: string[], upstreamModel: string, { dimensions }: { dimensions?: number }, context: CallContext): Promise<BatchEmbeddingResult> {
+    const call = this.recorder.start('embedding', context, upstreamModel);
+    try {
+      const response = await this.sdk().embeddings.create({ model: upstreamModel, input: texts, ...(dimensions ? { dimensions } : {}) });
+      const embeddings: number[][] = new Array<number[]>(texts.length);
+      for (const item of response.data) embeddings[item.index] = item.embedding;
+      const tokens = response.usage?.total_tokens ?? texts.reduce((sum, text) => sum + estimateTextTokens(text), 0);
+      call.succeeded({ promptTokens: tokens, completionTokens: 0, totalTokens: tokens, isEstimated: !response.usage });
+      return { embeddings, model: response.model || upstreamModel, tokens };
     } catch (error) {
       throw this.failed(call, error);
     }
