@@ -1,4 +1,5 @@
 import type { Conversation, Message } from '../../generated/prisma/client';
+import type { CitationDto } from '../chat/dto/chat-response.dto';
 import { ConversationDetailResponseDto, ConversationResponseDto, MessageResponseDto } from './dto/conversation.dto';
 
 export const mapConversation = (c: Conversation): ConversationResponseDto => ({
@@ -25,6 +26,7 @@ const mapMessage = (m: Message): MessageResponseDto => ({
   status: m.status,
   flagged: m.flagged,
   categories: m.categories,
+  citations: m.citations as unknown as CitationDto[] | null,
   createdAt: m.createdAt,
 });
 

@@ -1,4 +1,13 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+
+// A numbered source of a retrieval-augmented answer.
+export class CitationDto {
+  @ApiProperty({ example: 1, description: 'The [n] the answer cites it by' }) index: number;
+  @ApiProperty({ format: 'uuid' }) documentId: string;
+  @ApiProperty({ example: 'Handbook.pdf' }) documentTitle: string;
+  @ApiProperty({ format: 'uuid' }) chunkId: string;
+  @ApiProperty({ example: 0.82, description: 'Cosine similarity to the question' }) score: number;
+}
 
 export class ChatResponseDto {
   @ApiProperty({ format: 'uuid' }) conversationId: string;
@@ -9,4 +18,6 @@ export class ChatResponseDto {
   @ApiProperty({ nullable: true, type: Number, example: 0.00384, description: "USD at the model's prices; null: the model has no price" })
   costUsd: number | null;
   @ApiProperty() createdAt: Date;
+  @ApiPropertyOptional({ type: [CitationDto], description: 'Only when the turn used knowledge: the sources the model was given' })
+  citations?: CitationDto[];
 }

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateIf } from 'class-validator';
 import { MaxLengthFromConfig } from '../../../common/validation/config-limit.constraint';
+import { CitationDto } from '../../chat/dto/chat-response.dto';
 
 export class CreateConversationDto {
   @ApiPropertyOptional({ example: 'My AI Chat', maxLength: 200 })
@@ -82,6 +83,8 @@ export class MessageResponseDto {
   @ApiProperty({ enum: ['complete', 'stopped', 'failed'] }) status: 'complete' | 'stopped' | 'failed';
   @ApiProperty({ example: false, description: 'Flagged by content moderation (AI_MODERATION=flag, AI_MODERATION_OUTPUT)' }) flagged: boolean;
   @ApiProperty({ type: [String], example: [], description: 'The moderation categories it was flagged for' }) categories: string[];
+  @ApiProperty({ type: [CitationDto], nullable: true, description: 'A retrieval-augmented answer: the sources it was given; null otherwise' })
+  citations: CitationDto[] | null;
   @ApiProperty() createdAt: Date;
 }
 
