@@ -47,7 +47,7 @@ describe('retrieval-augmented chat (e2e)', () => {
       .expect(201);
 
     // One query embedding, then the chat call.
-    expect(fake.embeddingRequests().map((r) => r.body.input)).toEqual(['How often should tomatoes get watering?']);
+    expect(fake.embeddingRequests().map((r) => r.body.input)).toEqual([['How often should tomatoes get watering?']]);
     const messages = lastChat();
     expect(messages.at(-1)).toEqual({ role: 'user', content: 'How often should tomatoes get watering?' });
     const sources = messages.at(-2)!;
@@ -131,27 +131,25 @@ describe('retrieval-augmented chat (e2e)', () => {
   it('jobs: a completion job with knowledge stores and returns the citations', async () => {
     const user = await registerUser(t);
     const engine = await readyDocument(user, 'Engine manual', ENGINE);
-    const queued = await t.http.post('/api/v1/ai/jobs/completion').set(user.auth).send({ message: 'fuel filter', knowledge: { topK: 1 } }).expect(202);
+    const queued = await t.http
+      .post('/api/v1/ai/jobs/completion')
+      .set(user.auth)
+      .send({ message: 'fuel filter', knowledge: { topK: 1 } })
+      .expect(202);
     await drainQueue(t);
     const job = await t.http.get(`/api/v1/ai/jobs/${queued.body.jobId}`).set(user.auth).expect(200);
     expect(job.body.state).toBe('completed');
     expect(job.body.result.citations).toEqual([citationOf(1, engine, 'Engine manual')]);
   });
 
-  it.each([
-    [{ topK: 0 }],
-    [{ topK: 21 }],
-    [{ topK: 2.5 }],
-    [{ documentIds: ['not-a-uuid'] }],
-    [{ documentIds: 'all' }],
-    [{ everything: true }],
-    ['yes'],
-    [5],
-  ])('knowledge %p is a 400; nothing is sent or stored', async (knowledge) => {
-    const user = await registerUser(t);
-    const res = await t.http.post('/api/v1/ai/chat').set(user.auth).send({ message: 'hi', knowledge }).expect(400);
-    expect(res.body.message.join(' ')).toContain('knowledge must be true or { documentIds?, topK? }');
-    expect(fake.chatRequests()).toHaveLength(0);
-    expect(await t.prisma.message.count({ where: { conversation: { userId: user.id } } })).toBe(0);
-  });
+  it.each([[{ topK: 0 }], [{ topK: 21 }], [{ topK: 2.5 }], [{ documentIds: ['not-a-uuid'] }], [{ documentIds: 'all' }], [{ everything: true }], ['yes'], [5]])(
+    'knowledge %p is a 400; nothing is sent or stored',
+    async (knowledge) => {
+      const user = await registerUser(t);
+      const res = await t.http.post('/api/v1/ai/chat').set(user.auth).send({ message: 'hi', knowledge }).expect(400);
+      expect(res.body.message.join(' ')).toContain('knowledge must be true or { documentIds?, topK? }');
+      expect(fake.chatRequests()).toHaveLength(0);
+      expect(await t.prisma.message.count({ where: { conversation: { userId: user.id } } })).toBe(0);
+    },
+  );
 });

@@ -349,10 +349,9 @@ export class ChatTurnRunner {
 // The retrieved chunks as numbered sources, with how to cite them.
 function sourcesMessage(sources: RetrievedChunk[]): string {
   const numbered = sources.map((source, i) => `[${i + 1}] ${source.documentTitle}\n${source.content}`);
-  return [
-    'Answer from the numbered sources below where they are relevant, and cite each one you use as [n]. If they do not hold the answer, say so.',
-    ...numbered,
-  ].join('\n\n');
+  return ['Answer from the numbered sources below where they are relevant, and cite each one you use as [n]. If they do not hold the answer, say so.', ...numbered].join(
+    '\n\n',
+  );
 }
 
 const questionKey = (idempotencyKey: string) => `${idempotencyKey}:user`;
