@@ -1,6 +1,5 @@
 import type { Conversation, Message } from '../../generated/prisma/client';
-import type { CitationDto } from '../chat/dto/chat-response.dto';
-import { ConversationDetailResponseDto, ConversationResponseDto, MessageResponseDto } from './dto/conversation.dto';
+import { CitationDto, ConversationDetailResponseDto, ConversationResponseDto, MessageResponseDto } from './dto/conversation.dto';
 
 export const mapConversation = (c: Conversation): ConversationResponseDto => ({
   id: c.id,

@@ -1,13 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-
-// A numbered source of a retrieval-augmented answer.
-export class CitationDto {
-  @ApiProperty({ example: 1, description: 'The [n] the answer cites it by' }) index: number;
-  @ApiProperty({ format: 'uuid' }) documentId: string;
-  @ApiProperty({ example: 'Handbook.pdf' }) documentTitle: string;
-  @ApiProperty({ format: 'uuid' }) chunkId: string;
-  @ApiProperty({ example: 0.82, description: 'Cosine similarity to the question' }) score: number;
-}
+import { CitationDto } from '../../conversations/dto/conversation.dto';
 
 export class ChatResponseDto {
   @ApiProperty({ format: 'uuid' }) conversationId: string;

@@ -2,7 +2,6 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateIf } from 'class-validator';
 import { MaxLengthFromConfig } from '../../../common/validation/config-limit.constraint';
-import { CitationDto } from '../../chat/dto/chat-response.dto';
 
 export class CreateConversationDto {
   @ApiPropertyOptional({ example: 'My AI Chat', maxLength: 200 })
@@ -69,6 +68,15 @@ export class ConversationResponseDto {
   @ApiProperty({ example: 0.0153, description: 'Sum of the cost of its messages in USD' }) totalCostUsd: number;
   @ApiProperty() createdAt: Date;
   @ApiProperty() updatedAt: Date;
+}
+
+// A numbered source of a retrieval-augmented answer.
+export class CitationDto {
+  @ApiProperty({ example: 1, description: 'The [n] the answer cites it by' }) index: number;
+  @ApiProperty({ format: 'uuid' }) documentId: string;
+  @ApiProperty({ example: 'Handbook.pdf' }) documentTitle: string;
+  @ApiProperty({ format: 'uuid' }) chunkId: string;
+  @ApiProperty({ example: 0.82, description: 'Cosine similarity to the question' }) score: number;
 }
 
 export class MessageResponseDto {
