@@ -117,6 +117,7 @@ describe('conversations, embeddings and usage (e2e)', () => {
         status: 'complete',
         flagged: false,
         categories: [],
+        citations: null,
         createdAt: anyDate,
       });
       const answer = (content: string, promptTokens: number, completionTokens: number, tokens: number, costUsd: number) => ({
@@ -131,6 +132,7 @@ describe('conversations, embeddings and usage (e2e)', () => {
         status: 'complete',
         flagged: false,
         categories: [],
+        citations: null,
         createdAt: anyDate,
       });
       expect(res.body).toEqual({

@@ -112,14 +112,15 @@ export class ChatTurnRepository {
 function insertMessageFrom(message: NewMessage): Prisma.Sql {
   return Prisma.sql`
     INSERT INTO "Message" ("id", "conversationId", "role", "content", "promptTokens", "completionTokens", "contentTokens", "tokens", "costUsd", "tokensEstimated", "model",
-                           "status", "idempotencyKey", "flagged", "categories", "createdAt")
+                           "status", "idempotencyKey", "flagged", "categories", "citations", "createdAt")
     SELECT gen_random_uuid(), c."id", ${message.role}::"Role", ${message.content}::text, ${message.promptTokens ?? null}::int,
            ${message.completionTokens ?? null}::int, ${message.contentTokens ?? null}::int, ${message.tokens ?? null}::int, ${message.costUsd ?? null}::float8,
            ${message.tokensEstimated ?? false}::boolean, ${message.model ?? null}::text, ${message.status ?? 'complete'}::"MessageStatus",
-           ${message.idempotencyKey ?? null}::text, ${message.flagged ?? false}::boolean, ${message.categories ?? []}::text[], now()
+           ${message.idempotencyKey ?? null}::text, ${message.flagged ?? false}::boolean, ${message.categories ?? []}::text[],
+           ${message.citations ? JSON.stringify(message.citations) : null}::jsonb, now()
     FROM c
     RETURNING "id", "conversationId", "role"::text AS "role", "content", "promptTokens", "completionTokens", "contentTokens", "tokens", "costUsd", "tokensEstimated",
-              "model", "status"::text AS "status", "idempotencyKey", "flagged", "categories", "createdAt"`;
+              "model", "status"::text AS "status", "idempotencyKey", "flagged", "categories", "citations", "createdAt"`;
 }
 
 function toMessage(row: OpenTurnRow): Message {

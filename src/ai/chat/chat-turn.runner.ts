@@ -9,10 +9,12 @@ import type { CallContext, LlmMessage, TokenUsage } from '../llm/llm.types';
 import { estimateTextTokens, promptTokenCeiling } from '../llm/token-estimator';
 import { ModelRegistry } from '../models/model-registry.service';
 import { ModerationService, type ModerationVerdict } from '../moderation/moderation.service';
+import { KnowledgeService, type RetrievedChunk } from '../knowledge/knowledge.service';
 import { PromptsService } from '../prompts/prompts.service';
 import type { RegisteredModel } from '../models/model.types';
 import { ChatTurnRepository } from './chat-turn.repository';
-import { HistoryMessage, TurnEvent, TurnRequest } from './chat-turn.types';
+import { Citation, HistoryMessage, TurnEvent, TurnRequest } from './chat-turn.types';
+import { KNOWLEDGE_TOP_K_DEFAULT, KnowledgeOptionsDto } from './dto/knowledge-options.dto';
 import { fitHistory } from './context-window';
 import { titleFrom } from './conversation-title';
 
@@ -40,6 +42,8 @@ interface PreparedTurn {
   // A job retry's question, stored by an earlier attempt.
   reusedUserMessage: Message | null;
   inputModeration: ModerationVerdict;
+  // The sources of a retrieval-augmented turn, as the answer cites them; null: no knowledge asked.
+  citations: Citation[] | null;
 }
 
 // A turn between "question stored" and "answer stored".
@@ -53,6 +57,7 @@ interface OpenTurn {
   model: string;
   idempotencyKey?: string;
   context: CallContext;
+  citations: Citation[] | null;
 }
 
 interface Answer {
@@ -90,6 +95,7 @@ export class ChatTurnRunner {
     private readonly models: ModelRegistry,
     private readonly moderation: ModerationService,
     private readonly prompts: PromptsService,
+    private readonly knowledge: KnowledgeService,
   ) {}
 
   async *run(request: TurnRequest): AsyncGenerator<TurnEvent> {
@@ -188,8 +194,13 @@ export class ChatTurnRunner {
     const messageTokens = estimateTextTokens(message);
     // A failed answer is partial text the user never got in full; it would mislead the model.
     const history = context.history.filter((m) => m.status !== 'failed' && m.id !== reusedUserMessage?.id);
+    // Retrieval runs once the turn is admitted (the read above), so a refused turn never counts the
+    // query's embedding.
+    const sources = input.knowledge ? await this.retrieve(userId, message, input.knowledge, callContext) : null;
     const systemPrompt = context.systemPrompt ?? this.config.get('AI_SYSTEM_PROMPT') ?? null;
-    const llmMessages = this.buildPrompt(systemPrompt, this.fitToContext(history, systemPrompt, messageTokens, model, maxTokens), message);
+    const sourcesPrompt = sources?.length ? sourcesMessage(sources) : null;
+    const fitted = this.fitToContext(history, [systemPrompt, sourcesPrompt], messageTokens, model, maxTokens);
+    const llmMessages = this.buildPrompt(systemPrompt, fitted, sourcesPrompt, message);
     return {
       userId,
       conversationId,
@@ -204,6 +215,7 @@ export class ChatTurnRunner {
       idempotencyKey,
       reusedUserMessage,
       inputModeration: moderation,
+      citations: sources?.map(({ documentId, documentTitle, chunkId, score }, i) => ({ index: i + 1, documentId, documentTitle, chunkId, score })) ?? null,
     };
   }
 
@@ -212,7 +224,7 @@ export class ChatTurnRunner {
   private async open(prepared: PreparedTurn): Promise<OpenTurn> {
     const { userId, conversationId, heldTokens, idempotencyKey, reusedUserMessage, inputModeration } = prepared;
     const isNewConversation = conversationId === null;
-    const turn = { userId, isNewConversation, heldTokens, model: prepared.model.id, idempotencyKey, context: prepared.context };
+    const turn = { userId, isNewConversation, heldTokens, model: prepared.model.id, idempotencyKey, context: prepared.context, citations: prepared.citations };
     if (reusedUserMessage) {
       await this.budget.reserve(userId, heldTokens);
       return { ...turn, conversationId: reusedUserMessage.conversationId, userMessage: reusedUserMessage };
@@ -271,6 +283,7 @@ export class ChatTurnRunner {
         idempotencyKey,
         flagged: moderation?.flagged ?? false,
         categories: moderation?.categories ?? [],
+        citations: turn.citations,
       },
       settlement: this.budget.settlementOf(turn.userId, { heldTokens: turn.heldTokens, usage: counted, idempotencyKey }),
     });
@@ -291,13 +304,15 @@ export class ChatTurnRunner {
   // The history the model's context window leaves room for, counted with the lengths stored with
   // each message. Counts are OpenAI's (o200k_base); for other providers, the best offline count
   // there is, with a 10% margin. A model whose window is unknown gets the history as it is.
-  private fitToContext(history: HistoryMessage[], systemPrompt: string | null, messageTokens: number, model: RegisteredModel, maxTokens: number): HistoryMessage[] {
+  // `system`: the system messages that go with every prompt (the system prompt, a turn's sources).
+  private fitToContext(history: HistoryMessage[], system: (string | null)[], messageTokens: number, model: RegisteredModel, maxTokens: number): HistoryMessage[] {
     if (model.contextWindow === null) return history;
     const margin = model.provider === 'openai' ? 1 : 1.1;
     const tokens = (count: number) => Math.ceil(count * margin);
+    const systemMessages = system.filter((text): text is string => text !== null);
     return fitHistory({
       history: history.map((message) => ({ message, tokens: tokens(message.contentTokens ?? estimateTextTokens(message.content)) })),
-      systemTokens: systemPrompt ? tokens(this.systemPromptTokens(systemPrompt)) : null,
+      systemTokens: systemMessages.length ? tokens(systemMessages.reduce((sum, text) => sum + this.systemPromptTokens(text), 0)) : null,
       questionTokens: tokens(messageTokens),
       promptBudget: model.contextWindow - maxTokens,
       modelId: model.id,
@@ -313,14 +328,30 @@ export class ChatTurnRunner {
 
   private cachedSystemPromptTokens?: number;
 
-  private buildPrompt(systemPrompt: string | null, history: HistoryMessage[], userContent: string): LlmMessage[] {
+  private retrieve(userId: string, query: string, knowledge: true | KnowledgeOptionsDto, context: CallContext): Promise<RetrievedChunk[]> {
+    const { documentIds, topK = KNOWLEDGE_TOP_K_DEFAULT } = knowledge === true ? {} : knowledge;
+    return this.knowledge.retrieve(userId, query, { documentIds, topK }, context);
+  }
+
+  private buildPrompt(systemPrompt: string | null, history: HistoryMessage[], sourcesPrompt: string | null, userContent: string): LlmMessage[] {
     const prompt: LlmMessage[] = systemPrompt ? [{ role: 'system', content: systemPrompt }] : [];
     for (const message of history) {
       prompt.push({ role: message.role === 'USER' ? 'user' : message.role === 'SYSTEM' ? 'system' : 'assistant', content: message.content });
     }
+    // Right before the question, where the model weighs it most; Claude and Gemini take it with the
+    // system prompt (their APIs have one system slot).
+    if (sourcesPrompt) prompt.push({ role: 'system', content: sourcesPrompt });
     prompt.push({ role: 'user', content: userContent });
     return prompt;
   }
+}
+
+// The retrieved chunks as numbered sources, with how to cite them.
+function sourcesMessage(sources: RetrievedChunk[]): string {
+  const numbered = sources.map((source, i) => `[${i + 1}] ${source.documentTitle}\n${source.content}`);
+  return ['Answer from the numbered sources below where they are relevant, and cite each one you use as [n]. If they do not hold the answer, say so.', ...numbered].join(
+    '\n\n',
+  );
 }
 
 const questionKey = (idempotencyKey: string) => `${idempotencyKey}:user`;

@@ -61,4 +61,14 @@ export interface NewMessage {
   idempotencyKey?: string | null;
   flagged?: boolean;
   categories?: string[];
+  citations?: Citation[] | null;
+}
+
+// A numbered source a retrieval-augmented answer was given (`[index]` in its text).
+export interface Citation {
+  index: number;
+  documentId: string;
+  documentTitle: string;
+  chunkId: string;
+  score: number;
 }

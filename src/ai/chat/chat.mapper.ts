@@ -1,4 +1,5 @@
 import type { Message } from '../../generated/prisma/client';
+import type { Citation } from './chat-turn.types';
 import { ChatResponseDto } from './dto/chat-response.dto';
 
 // The stored assistant message as the POST /ai/chat response.
@@ -10,4 +11,5 @@ export const mapChatResponse = (message: Message): ChatResponseDto => ({
   tokens: message.tokens ?? 0,
   costUsd: message.costUsd,
   createdAt: message.createdAt,
+  ...(message.citations ? { citations: message.citations as unknown as Citation[] } : {}),
 });

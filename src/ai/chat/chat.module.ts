@@ -3,6 +3,7 @@ import { BudgetModule } from '../../budget/budget.module';
 import { PrismaModule } from '../../prisma/prisma.module';
 import { LlmModule } from '../llm/llm.module';
 import { ModelsModule } from '../models/models.module';
+import { KnowledgeModule } from '../knowledge/knowledge.module';
 import { ModerationModule } from '../moderation/moderation.module';
 import { PromptsModule } from '../prompts/prompts.module';
 import { ChatTurnRepository } from './chat-turn.repository';
@@ -11,7 +12,7 @@ import { ChatService } from './chat.service';
 
 // The chat turn, without any route: REST, the socket gateway and the job worker all run it.
 @Module({
-  imports: [PrismaModule, BudgetModule, LlmModule, ModelsModule, ModerationModule, PromptsModule],
+  imports: [PrismaModule, BudgetModule, LlmModule, ModelsModule, ModerationModule, PromptsModule, KnowledgeModule],
   providers: [ChatTurnRunner, ChatTurnRepository, ChatService],
   exports: [ChatTurnRunner, ChatService],
 })

@@ -1,5 +1,5 @@
 import type { Conversation, Message } from '../../generated/prisma/client';
-import { ConversationDetailResponseDto, ConversationResponseDto, MessageResponseDto } from './dto/conversation.dto';
+import { CitationDto, ConversationDetailResponseDto, ConversationResponseDto, MessageResponseDto } from './dto/conversation.dto';
 
 export const mapConversation = (c: Conversation): ConversationResponseDto => ({
   id: c.id,
@@ -25,6 +25,7 @@ const mapMessage = (m: Message): MessageResponseDto => ({
   status: m.status,
   flagged: m.flagged,
   categories: m.categories,
+  citations: m.citations as unknown as CitationDto[] | null,
   createdAt: m.createdAt,
 });
 

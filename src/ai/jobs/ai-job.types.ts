@@ -13,7 +13,7 @@ import { GENERATE_COMPLETION_JOB, GENERATE_EMBEDDINGS_JOB, INGEST_DOCUMENT_JOB }
 // A template is rendered at enqueue: the job carries its text as `message`.
 export type CompletionJobData = { userId: string; message: string; moderation?: ModerationVerdict } & Pick<
   ChatRequestDto,
-  'conversationId' | 'model' | 'maxTokens' | 'temperature'
+  'conversationId' | 'model' | 'maxTokens' | 'temperature' | 'knowledge'
 >;
 export type EmbeddingsJobData = { userId: string } & Pick<EmbeddingRequestDto, 'text' | 'model'>;
 // A document's bytes wait in PostgreSQL (up to DOCUMENT_MAX_BYTES): the job carries only its id.

@@ -53,8 +53,8 @@ export class AiJobsService {
       this.budget.assertWithinBudget(userId),
       dto.conversationId ? this.conversations.assertOwnedBy(dto.conversationId, userId) : undefined,
     ]);
-    const { conversationId, model, maxTokens, temperature } = dto;
-    return this.enqueue(GENERATE_COMPLETION_JOB, { message, conversationId, model, maxTokens, temperature, userId, moderation });
+    const { conversationId, model, maxTokens, temperature, knowledge } = dto;
+    return this.enqueue(GENERATE_COMPLETION_JOB, { message, conversationId, model, maxTokens, temperature, knowledge, userId, moderation });
   }
 
   async queueEmbeddings(userId: string, dto: EmbeddingRequestDto): Promise<JobQueuedResponseDto> {

@@ -123,6 +123,7 @@ export class ChatStreamService implements BeforeApplicationShutdown {
           costUsd: event.message.costUsd,
           messageId: event.message.id,
           conversationId,
+          ...(event.message.citations ? { citations: event.message.citations } : {}),
         });
         return;
       case 'stopped':

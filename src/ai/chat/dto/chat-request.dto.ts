@@ -1,12 +1,14 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiExtraModels, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { IsOptional, IsString, IsUUID, Matches, MinLength, ValidateBy, ValidateIf } from 'class-validator';
 import { MaxLengthFromConfig } from '../../../common/validation/config-limit.constraint';
 import { ExactlyOneOf } from '../../../common/validation/exactly-one-of.decorator';
 import { IsStringRecord } from '../../../common/validation/is-string-record.decorator';
 import { CompletionOptionsDto } from './completion-options.dto';
+import { IsKnowledge, KnowledgeOptionsDto } from './knowledge-options.dto';
 
 // The user's message, written out (`message`) or rendered from one of their prompt templates
 // (`promptId` with its `variables`): exactly one of the two.
+@ApiExtraModels(KnowledgeOptionsDto)
 export class ChatRequestDto extends CompletionOptionsDto {
   @ApiPropertyOptional({ example: 'Explain NestJS to me', description: '1..AI_MAX_MESSAGE_LENGTH characters; required unless promptId is given' })
   @ExactlyOneOf('promptId')
@@ -35,6 +37,15 @@ export class ChatRequestDto extends CompletionOptionsDto {
     validator: { validate: (_, args) => (args?.object as ChatRequestDto).promptId !== undefined, defaultMessage: () => 'variables are only accepted with promptId' },
   })
   variables?: Record<string, string>;
+
+  @ApiPropertyOptional({
+    oneOf: [{ type: 'boolean' }, { $ref: getSchemaPath(KnowledgeOptionsDto) }],
+    example: { topK: 5 },
+    description: "Answer from the user's documents: the top chunks go to the model as numbered sources, and the answer carries `citations`",
+  })
+  @IsOptional()
+  @IsKnowledge()
+  knowledge?: boolean | KnowledgeOptionsDto;
 
   @ApiPropertyOptional({ type: String, format: 'uuid', nullable: true, description: 'Continue this conversation; omit (or null) to start a new one' })
   @IsOptional()

@@ -1,4 +1,5 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { CitationDto } from '../../conversations/dto/conversation.dto';
 
 export class ChatResponseDto {
   @ApiProperty({ format: 'uuid' }) conversationId: string;
@@ -9,4 +10,6 @@ export class ChatResponseDto {
   @ApiProperty({ nullable: true, type: Number, example: 0.00384, description: "USD at the model's prices; null: the model has no price" })
   costUsd: number | null;
   @ApiProperty() createdAt: Date;
+  @ApiPropertyOptional({ type: [CitationDto], description: 'Only when the turn used knowledge: the sources the model was given' })
+  citations?: CitationDto[];
 }

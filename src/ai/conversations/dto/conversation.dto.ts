@@ -70,6 +70,15 @@ export class ConversationResponseDto {
   @ApiProperty() updatedAt: Date;
 }
 
+// A numbered source of a retrieval-augmented answer.
+export class CitationDto {
+  @ApiProperty({ example: 1, description: 'The [n] the answer cites it by' }) index: number;
+  @ApiProperty({ format: 'uuid' }) documentId: string;
+  @ApiProperty({ example: 'Handbook.pdf' }) documentTitle: string;
+  @ApiProperty({ format: 'uuid' }) chunkId: string;
+  @ApiProperty({ example: 0.82, description: 'Cosine similarity to the question' }) score: number;
+}
+
 export class MessageResponseDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ enum: ['USER', 'ASSISTANT', 'SYSTEM'] }) role: 'USER' | 'ASSISTANT' | 'SYSTEM';
@@ -82,6 +91,8 @@ export class MessageResponseDto {
   @ApiProperty({ enum: ['complete', 'stopped', 'failed'] }) status: 'complete' | 'stopped' | 'failed';
   @ApiProperty({ example: false, description: 'Flagged by content moderation (AI_MODERATION=flag, AI_MODERATION_OUTPUT)' }) flagged: boolean;
   @ApiProperty({ type: [String], example: [], description: 'The moderation categories it was flagged for' }) categories: string[];
+  @ApiProperty({ type: [CitationDto], nullable: true, description: 'A retrieval-augmented answer: the sources it was given; null otherwise' })
+  citations: CitationDto[] | null;
   @ApiProperty() createdAt: Date;
 }
 
