@@ -46,11 +46,31 @@ describe('OpenAPI document (e2e)', () => {
       '/api/v1/health',
     ]);
     const schemas = body.components.schemas;
-    expect(Object.keys(schemas.ChatRequestDto.properties).sort()).toEqual(['conversationId', 'maxTokens', 'message', 'model', 'promptId', 'temperature', 'variables']);
+    expect(Object.keys(schemas.ChatRequestDto.properties).sort()).toEqual([
+      'conversationId',
+      'knowledge',
+      'maxTokens',
+      'message',
+      'model',
+      'promptId',
+      'temperature',
+      'variables',
+    ]);
     // Exactly one of message and promptId: neither is required on its own.
     expect(schemas.ChatRequestDto.required).toBeUndefined();
     expect(schemas.ChatRequestDto.properties.conversationId).toMatchObject({ type: 'string', format: 'uuid', nullable: true });
-    expect(Object.keys(schemas.ChatResponseDto.properties).sort()).toEqual(['content', 'conversationId', 'costUsd', 'createdAt', 'messageId', 'model', 'tokens']);
+    expect(Object.keys(schemas.ChatResponseDto.properties).sort()).toEqual([
+      'citations',
+      'content',
+      'conversationId',
+      'costUsd',
+      'createdAt',
+      'messageId',
+      'model',
+      'tokens',
+    ]);
+    // Only retrieval-augmented answers carry citations.
+    expect(schemas.ChatResponseDto.required).not.toContain('citations');
     expect(Object.keys(schemas.RegisterDto.properties).sort()).toEqual(['email', 'name', 'password']);
     expect(Object.keys(schemas.PromptResponseDto.properties)).toEqual(['id', 'name', 'description', 'template', 'variables', 'createdAt', 'updatedAt']);
     expect(schemas.CreatePromptDto.required).toEqual(['name', 'template']);
