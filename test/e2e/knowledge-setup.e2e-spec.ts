@@ -50,6 +50,17 @@ describe('knowledge without pgvector (e2e)', () => {
     expect(health.body.info.vector).toEqual({ status: 'down', available: false, message: 'Vector search needs the pgvector extension' });
     expect(health.body.details.vector).toEqual(health.body.info.vector);
 
+    // A chat turn or a completion job that asks for knowledge is refused the same way, storing nothing.
+    const rag = await t.http.post('/api/v1/ai/chat').set(user.auth).send({ message: 'from my notes?', knowledge: true });
+    expect([rag.status, rag.body]).toEqual([503, VECTOR_OFF]);
+    const ragJob = await t.http
+      .post('/api/v1/ai/jobs/completion')
+      .set(user.auth)
+      .send({ message: 'from my notes?', knowledge: { topK: 2 } });
+    expect([ragJob.status, ragJob.body]).toEqual([503, VECTOR_OFF]);
+    expect(await t.prisma.message.count({ where: { conversation: { userId: user.id } } })).toBe(0);
+    expect(fake.requests).toHaveLength(0);
+
     // Everything else works.
     await t.http.post('/api/v1/ai/chat').set(user.auth).send({ message: 'still here?' }).expect(201);
     await t.http.post('/api/v1/ai/embeddings').set(user.auth).send({ text: 'still here' }).expect(200);

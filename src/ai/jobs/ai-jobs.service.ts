@@ -14,6 +14,7 @@ import { ChatRequestDto } from '../chat/dto/chat-request.dto';
 import { EmbeddingRequestDto } from '../embeddings/dto/embedding.dto';
 import { DocumentQueuedResponseDto } from '../knowledge/dto/document.dto';
 import { DocumentInput, DocumentsService } from '../knowledge/documents.service';
+import { VECTOR_UNAVAILABLE_MESSAGE, VectorSupport } from '../../vector/vector-support.service';
 import { mapJobStatus } from './ai-job.mapper';
 import {
   AI_JOB_ATTEMPTS,
@@ -39,12 +40,15 @@ export class AiJobsService {
     private readonly moderation: ModerationService,
     private readonly prompts: PromptsService,
     private readonly documents: DocumentsService,
+    private readonly vector: VectorSupport,
   ) {}
 
   // A template is rendered and the message moderated here, beside the other checks: a bad template
   // call or a blocked message never becomes a job, and the job carries the rendered text.
   async queueCompletion(userId: string, dto: ChatRequestDto): Promise<JobQueuedResponseDto> {
     this.models.assertAvailable(dto.model, 'chat');
+    // A turn that needs vector search is refused now rather than failed later in the worker.
+    if (dto.knowledge && !this.vector.isAvailable) throw new AppError('VECTOR_SEARCH_UNAVAILABLE', VECTOR_UNAVAILABLE_MESSAGE);
     const checkedMessage = this.prompts
       .messageOf(userId, dto)
       .then(async (message) => ({ message, moderation: await this.moderation.checkInput(message, { transport: 'job', userId }) }));
