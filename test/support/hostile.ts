@@ -79,8 +79,14 @@ export function ownObject(entries: Array<[string, unknown]>): Record<string, unk
   return object;
 }
 
-// A value of any JSON type but `type` (and never null, which optional fields accept).
-export function wrongTypeFor(type: 'string' | 'number'): fc.Arbitrary<unknown> {
+export type FieldType = 'string' | 'number' | 'array' | 'boolean-or-object';
+
+// A value of any JSON type but `type` (and never null, which optional fields accept). A field that
+// takes a boolean or an object (`knowledge`, `variables`) gets strings and numbers: whether a given
+// boolean or object is valid depends on the field.
+export function wrongTypeFor(type: FieldType): fc.Arbitrary<unknown> {
+  if (type === 'array') return hostileValue.filter((v) => v !== null && !Array.isArray(v));
+  if (type === 'boolean-or-object') return hostileValue.filter((v) => typeof v === 'string' || typeof v === 'number');
   return hostileValue.filter((v) => v !== null && typeof v !== type);
 }
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
 import { FakeLlm, startFakeLlm } from '../../support/fake-llm.mjs';
 import { registerUser, TestUser } from '../../support/factories';
-import { hostileKey, hostileString, hostileValue, ownObject, percentEncode, POLLUTING_KEYS, PRIVILEGED_KEYS, wrongTypeFor } from '../../support/hostile';
+import { FieldType, hostileKey, hostileString, hostileValue, ownObject, percentEncode, POLLUTING_KEYS, PRIVILEGED_KEYS, wrongTypeFor } from '../../support/hostile';
 import type { JsonSchema, OpenApiDocument } from '../../support/openapi';
 import { drainQueue, queueOf } from '../../support/queue';
 import { startTestApp, TestApp } from '../../support/test-app';
@@ -50,7 +50,12 @@ function operationsOf(doc: OpenApiDocument): Operation[] {
 }
 
 // Every field is a string or a number (the OpenAPI document types `string | null` as object).
-const fieldType = (schema: JsonSchema): 'string' | 'number' => (schema.type === 'number' || schema.type === 'integer' ? 'number' : 'string');
+function fieldType(schema: JsonSchema): FieldType {
+  if (schema.type === 'number' || schema.type === 'integer') return 'number';
+  if (schema.type === 'array') return 'array';
+  if (schema.type === 'string') return 'string';
+  return 'boolean-or-object';
+}
 
 // A body that passes validation, as the base that one mutation then breaks.
 function validBody(schema: JsonSchema): Record<string, unknown> {
