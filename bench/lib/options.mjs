@@ -43,6 +43,11 @@ export function parseOptions(argv = process.argv.slice(2)) {
         modelPerRound: 25,
         fitRounds: 3,
         fitPerRound: 60,
+        knowledgeQueries: 80,
+        knowledgeSearches: 50,
+        knowledgeIngestRuns: 1,
+        knowledgeRounds: 2,
+        knowledgePerRound: 20,
       }
     : {
         oneRounds: 3,
@@ -61,6 +66,11 @@ export function parseOptions(argv = process.argv.slice(2)) {
         modelPerRound: 50,
         fitRounds: 4,
         fitPerRound: 150,
+        knowledgeQueries: 150,
+        knowledgeSearches: 100,
+        knowledgeIngestRuns: 2,
+        knowledgeRounds: 3,
+        knowledgePerRound: 40,
       };
   // Figure 6's sustained load: six rounds of a fixed mix, each ~10 s on 2 cores (about half in a
   // quick run). A stream worker needs 3 streams: one to the end, one stopped, one dropped.
