@@ -130,13 +130,24 @@ async function seedDocuments(db, userId, first, step) {
 // A query "about" a random seeded chunk: its vector is near that chunk's but not equal to it.
 const queryText = (i, total) => `[q${i}] What does the report say about #${(i * 7919) % total}?`;
 
-async function nearest(db, userId, vector, { exact }) {
+// One search in its own transaction, as findNearest runs it; `mode` exact: index scans off (a
+// sequential scan and a sort); forced: sequential scans off, so the planner takes the HNSW index
+// whatever its cost estimates say (not what the service does: for comparison).
+const SETUP = {
+  service: [`SELECT set_config('hnsw.ef_search', $1, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)`, [String(EF_SEARCH)]],
+  forced: [
+    `SELECT set_config('hnsw.ef_search', $1, true), set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('enable_seqscan', 'off', true)`,
+    [String(EF_SEARCH)],
+  ],
+  exact: ['SET LOCAL enable_indexscan = off', []],
+};
+
+async function nearest(db, userId, vector, mode) {
   await db.query('BEGIN');
   try {
-    if (exact) await db.query('SET LOCAL enable_indexscan = off');
-    else await db.query(`SELECT set_config('hnsw.ef_search', $1, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)`, [String(EF_SEARCH)]);
+    await db.query(...SETUP[mode]);
     const t0 = performance.now();
-    const { rows } = await db.query({ name: exact ? 'fig9-exact' : 'fig9-nearest', text: NEAREST, values: [vector, userId, TOP_K] });
+    const { rows } = await db.query({ name: `fig9-${mode}`, text: NEAREST, values: [vector, userId, TOP_K] });
     const ms = performance.now() - t0;
     return { ids: rows.map((r) => r.chunkId), ms };
   } finally {
@@ -150,11 +161,10 @@ async function sqlSeries(ctx, db, userId) {
   const n = ctx.opts.sizes.knowledgeQueries;
   const total = SEED.documents * SEED.chunksPerDocument;
   const vectors = Array.from({ length: n + 20 }, (_, i) => vectorLiteral(embedText(queryText(i, total), DIMENSIONS)));
-  const plan = async (exact) => {
+  const plan = async (mode) => {
     await db.query('BEGIN');
     try {
-      if (exact) await db.query('SET LOCAL enable_indexscan = off');
-      else await db.query(`SELECT set_config('hnsw.ef_search', $1, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)`, [String(EF_SEARCH)]);
+      await db.query(...SETUP[mode]);
       const { rows } = await db.query(
         `EXPLAIN (ANALYZE, BUFFERS) ${NEAREST.replaceAll('$1', `'${vectors[0]}'`).replace('$2', `'${userId}'`).replace('$3', String(TOP_K))}`,
       );
@@ -163,31 +173,48 @@ async function sqlSeries(ctx, db, userId) {
       await db.query('COMMIT');
     }
   };
-  const plans = { approx: await plan(false), exact: await plan(true) };
-  for (let i = 0; i < 20; i++) await nearest(db, userId, vectors[i], { exact: false });
+  const plans = { service: await plan('service'), exact: await plan('exact'), forced: await plan('forced') };
+  for (let i = 0; i < 20; i++) (await nearest(db, userId, vectors[i], 'service'), await nearest(db, userId, vectors[i], 'forced'));
   const times = [];
   const exactTimes = [];
+  const forcedTimes = [];
   const recalls = [];
+  const forcedRecalls = [];
   for (let i = 20; i < vectors.length; i++) {
-    const approx = await nearest(db, userId, vectors[i], { exact: false });
-    const exact = await nearest(db, userId, vectors[i], { exact: true });
+    const approx = await nearest(db, userId, vectors[i], 'service');
+    const exact = await nearest(db, userId, vectors[i], 'exact');
+    const forced = await nearest(db, userId, vectors[i], 'forced');
     times.push(approx.ms);
     exactTimes.push(exact.ms);
+    forcedTimes.push(forced.ms);
     recalls.push(recallOf(approx.ids, exact.ids));
+    forcedRecalls.push(recallOf(forced.ids, exact.ids));
   }
+  const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const res = {
     n: times.length,
     p50: percentile(times, 50),
     p95: percentile(times, 95),
     p99: percentile(times, 99),
     exactP50: percentile(exactTimes, 50),
-    recall: recalls.reduce((a, b) => a + b, 0) / recalls.length,
+    recall: mean(recalls),
     recallMin: Math.min(...recalls),
-    usesIndex: plans.approx.includes('DocumentChunk_embedding_idx'),
+    forced: {
+      p50: percentile(forcedTimes, 50),
+      p95: percentile(forcedTimes, 95),
+      p99: percentile(forcedTimes, 99),
+      recall: mean(forcedRecalls),
+      recallMin: Math.min(...forcedRecalls),
+    },
+    usesIndex: plans.service.includes('DocumentChunk_embedding_idx'),
+    forcedUsesIndex: plans.forced.includes('DocumentChunk_embedding_idx'),
     exactSeqScan: !plans.exact.includes('DocumentChunk_embedding_idx'),
     plans,
   };
-  log(`fig 9 SQL: p50 ${f1(res.p50, 2)} p99 ${f1(res.p99, 2)} ms, recall@5 ${f1(res.recall, 3)} (exact scan p50 ${f1(res.exactP50, 1)} ms)`);
+  log(
+    `fig 9 SQL: p50 ${f1(res.p50, 2)} p99 ${f1(res.p99, 2)} ms, recall@5 ${f1(res.recall, 3)} (index used: ${res.usesIndex}; exact scan p50 ${f1(res.exactP50, 1)} ms; ` +
+      `index forced: p50 ${f1(res.forced.p50, 2)} p99 ${f1(res.forced.p99, 2)} ms, recall@5 ${f1(res.forced.recall, 3)})`,
+  );
   return res;
 }
 
@@ -223,7 +250,7 @@ async function routeSeries(ctx, db, service, user) {
       continue;
     }
     route.push(r.latency);
-    const exact = await nearest(db, user.id, vectorLiteral(embedText(text, DIMENSIONS)), { exact: true });
+    const exact = await nearest(db, user.id, vectorLiteral(embedText(text, DIMENSIONS)), 'exact');
     recalls.push(
       recallOf(
         r.body.results.map((x) => x.chunkId),
@@ -402,7 +429,10 @@ export function knowledgeRows(F, add) {
       `≥ ${TARGET.recall}`,
       check(s.recall, '>=', TARGET.recall),
     );
+    add(fig, 'plan of the service statement', s.usesIndex ? 'HNSW index scan' : 'sequential scan + sort (index not chosen)', 'HNSW index', s.usesIndex ? '✅' : '❌');
     add(fig, 'exact scan p50 (index off), for scale', `${f1(s.exactP50, 1)} ms`, '—', '');
+    if (s.forced)
+      add(fig, 'index forced (enable_seqscan off): p50 / p99; recall@5', `${f1(s.forced.p50, 2)} / ${f1(s.forced.p99, 2)} ms; ${f1(s.forced.recall, 3)}`, '—', '');
   }
   const r = K.route;
   if (r) {
@@ -458,6 +488,19 @@ export function knowledgeDetails(F) {
     lines.push(
       `- *The target rows time the SQL*: \`ChunksRepository.findNearest\`'s statement as the service sends it (the same text, a named prepared statement, after \`set_config('hnsw.ef_search', '${K.efSearch}')\` and \`hnsw.iterative_scan = relaxed_order\` in the same transaction), timed from a \`pg\` client in the bench over ${s.n} queries after 20 warm-up ones. That is what the index decides; the route adds the query's embedding, which at a real provider is tens to hundreds of milliseconds and no index can change, so a 10 ms target can only be about the statement. p50 / p95 / p99: ${f1(s.p50, 2)} / ${f1(s.p95, 2)} / ${f1(s.p99, 2)} ms (uses the HNSW index: ${s.usesIndex ? 'yes' : '**no**'}).`,
       `- *Recall@${K.topK}*: every query also ran exactly — the same statement and vector with \`SET LOCAL enable_indexscan = off\` (a sequential scan and a sort: ${s.exactSeqScan ? 'confirmed in the plan' : '**the plan still used the index**'}; p50 ${f1(s.exactP50, 1)} ms) — and recall is the share of the exact top ${K.topK} the approximate answer holds: mean ${f1(s.recall, 3)}, worst query ${f1(s.recallMin, 1)}.`,
+    );
+  }
+  if (s?.forced) {
+    const nodes = (plan) =>
+      (plan ?? '')
+        .split('\n')
+        .map((l) => /^\s*(?:->\s*)?((?:Index|Seq) Scan[^(]*|Sort|Hash Join|Nested Loop)\s*\(cost=([\d.]+)\.\.([\d.]+).*actual time=[\d.]+\.\.([\d.]+)/.exec(l))
+        .filter(Boolean)
+        .map((m) => `${m[1].trim()} (cost ${m[2]}..${m[3]}, ${m[4]} ms)`)
+        .join(' ← ');
+    lines.push(
+      `- *The plans* (\`EXPLAIN ANALYZE\` of the first query): as the service runs it, ${nodes(s.plans.service)}; with sequential scans off, ${nodes(s.plans.forced)}. The \`vector\` column's storage is external, so the chunks' vectors live in TOAST and the heap the planner prices a sequential scan by is small; it does not count reading and detoasting every vector to compute its distance, and prices the HNSW scan's start-up above the whole sequential scan.`,
+      `- *The index forced* (\`set_config('enable_seqscan', 'off', true)\` added to the service's settings; not what the service does, for comparison): p50 / p95 / p99 ${f1(s.forced.p50, 2)} / ${f1(s.forced.p95, 2)} / ${f1(s.forced.p99, 2)} ms, recall@${K.topK} ${f1(s.forced.recall, 3)} (worst query ${f1(s.forced.recallMin, 1)}).`,
     );
   }
   const r = K.route;

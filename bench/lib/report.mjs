@@ -66,7 +66,7 @@ Why the figures are what they are and what the profiles show: [docs/performance.
 # PostgreSQL on 127.0.0.1:5432 (role postgres, trust) and Redis on 127.0.0.1:6379, then:
 npm ci
 npm run bench              # full run, ~${opts.quick ? '12' : Math.ceil(meta.durationSecs / 60)} min, rewrites bench/RESULTS.md
-npm run bench -- --quick   # ~7 min smoke run (fewer rounds), writes to /tmp
+npm run bench -- --quick   # ~11 min smoke run (fewer rounds), writes to /tmp
 npm run bench -- --only 1,4 --no-build   # selected figures (1..7, 9, profile)
 \`\`\`
 
