@@ -11,8 +11,11 @@
 //                               or JSON; answers "<tag> t1 t2 ... t<n-1>" where <tag> is the
 //                               first `[word]` of the last message (so each stream's text is
 //                               unique and checkable) and n is the chunk count
-//   POST /v1/embeddings         one fixed 1,536-dimension vector per input, as floats or base64
-//                               (`encoding_format`, the SDK asks for base64), after chat-delay-ms
+//   POST /v1/embeddings         one vector per input of `dimensions` (default 1,536), as floats or
+//                               base64 (`encoding_format`, the SDK asks for base64), after
+//                               embedding-delay-ms: deterministic and clustered, near for texts that
+//                               name the same `#<n>` (bench/lib/vectors.mjs), so searches over them
+//                               have a meaningful recall
 //   POST /v1/moderations        one result per input, never flagged (the 13 omni-moderation
 //                               categories all false, with scores and input types as the real
 //                               endpoint sends them), after moderation-delay-ms
@@ -37,10 +40,13 @@
 //   --cadence-ms / FAKE_CADENCE_MS    delay between content chunks (default 10; 0 = back to back)
 //   --chat-delay-ms / FAKE_CHAT_DELAY_MS   latency of a non-streaming completion (default 50)
 //   --moderation-delay-ms / FAKE_MODERATION_DELAY_MS   latency of a moderation (default 0)
+//   embeddingDelayMs (POST /_bench/config only)   latency of an embeddings answer (default null:
+//                                     chat-delay-ms)
 //   --port / FAKE_PORT                listen port (default 0 = any free one)
 // Prints one JSON line `{"url": "http://127.0.0.1:<port>/v1", "pid": ...}` on stdout when ready.
 import { createServer } from 'node:http';
 import { answerText } from './lib/answer.mjs';
+import { embedText } from './lib/vectors.mjs';
 
 const args = parseArgs(process.argv.slice(2));
 const num = (flag, env, fallback) => {
@@ -55,6 +61,7 @@ const profile = {
   chunks: Math.max(1, Math.floor(num('chunks', 'FAKE_CHUNKS', 100))),
   cadenceMs: num('cadence-ms', 'FAKE_CADENCE_MS', 10),
   chatDelayMs: num('chat-delay-ms', 'FAKE_CHAT_DELAY_MS', 50),
+  embeddingDelayMs: null,
   moderationDelayMs: num('moderation-delay-ms', 'FAKE_MODERATION_DELAY_MS', 0),
 };
 const stats = {
@@ -256,22 +263,27 @@ function countPrompt(model, messages) {
   entry.maxMessages = Math.max(entry.maxMessages, messages);
 }
 
-// The same vector for every input, serialised once in both encodings.
-const VECTOR = Float32Array.from({ length: 1536 }, (_, i) => Math.sin(i + 1) / 40);
-const VECTOR_TEXT = { float: JSON.stringify(Array.from(VECTOR)), base64: JSON.stringify(Buffer.from(VECTOR.buffer).toString('base64')) };
-
 function embeddings(res, body) {
   const inputs = Array.isArray(body?.input) ? body.input : [body?.input];
   if (inputs.some((x) => typeof x !== 'string' || !x)) return json(res, 400, { error: { message: "'input' must be a non-empty string or an array of them" } });
+  const dimensions = body.dimensions ?? 1536;
+  if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > 4096) return json(res, 400, { error: { message: "'dimensions' must be a whole number 1..4096" } });
   stats.embeddings++;
-  const vector = body.encoding_format === 'base64' ? VECTOR_TEXT.base64 : VECTOR_TEXT.float;
+  const base64 = body.encoding_format === 'base64';
   const tokens = inputs.reduce((sum, x) => sum + Math.ceil(x.length / 4), 0);
-  const data = inputs.map((_, i) => `{"object":"embedding","index":${i},"embedding":${vector}}`).join(',');
+  const data = inputs
+    .map((text, i) => {
+      const v = embedText(text, dimensions);
+      const encoded = base64 ? `"${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64')}"` : JSON.stringify(Array.from(v));
+      return `{"object":"embedding","index":${i},"embedding":${encoded}}`;
+    })
+    .join(',');
   const payload = `{"object":"list","data":[${data}],"model":${JSON.stringify(typeof body.model === 'string' ? body.model : 'fake-embedding-model')},"usage":{"prompt_tokens":${tokens},"total_tokens":${tokens}}}`;
   const send = () => {
     if (!res.destroyed) json(res, 200, payload, true);
   };
-  return profile.chatDelayMs > 0 ? setTimeout(send, profile.chatDelayMs) : send();
+  const delay = profile.embeddingDelayMs ?? profile.chatDelayMs;
+  return delay > 0 ? setTimeout(send, delay) : send();
 }
 
 // OpenAI's omni-moderation categories; one unflagged result, serialised once.
@@ -324,8 +336,9 @@ function json(res, status, payload, isSerialized = false) {
 
 function sanitize(input) {
   const out = {};
-  for (const key of ['ttftMs', 'chunks', 'cadenceMs', 'chatDelayMs', 'moderationDelayMs']) {
-    if (input[key] === undefined) continue;
+  if (input.embeddingDelayMs === null) out.embeddingDelayMs = null;
+  for (const key of ['ttftMs', 'chunks', 'cadenceMs', 'chatDelayMs', 'moderationDelayMs', 'embeddingDelayMs']) {
+    if (input[key] === undefined || input[key] === null) continue;
     const value = Number(input[key]);
     if (!Number.isFinite(value) || value < 0) throw new Error(`bad ${key}`);
     out[key] = key === 'chunks' ? Math.max(1, Math.floor(value)) : value;

@@ -1,10 +1,11 @@
-// The run's report: the results table (figures 1-8 in order), each figure's detail section, and
+// The run's report: the results table (figures 1-9 in order), each figure's detail section, and
 // the method, written as Markdown to the --out file (bench/RESULTS.md for a full run), plus
 // results.json next to the logs.
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { concurrentDetails, concurrentRows } from '../figures/concurrent.mjs';
+import { knowledgeDetails, knowledgeRows } from '../figures/knowledge.mjs';
 import { listDetails, listRows } from '../figures/list.mjs';
 import { memoryDetails, memoryRows } from '../figures/memory.mjs';
 import { modelsDetails, modelsRows } from '../figures/models.mjs';
@@ -26,6 +27,7 @@ export function buildRows(results) {
   memoryRows(F, results, add);
   modelsRows(F, add);
   moderationRows(F, add);
+  knowledgeRows(F, add);
   return rows;
 }
 
@@ -66,8 +68,8 @@ Why the figures are what they are and what the profiles show: [docs/performance.
 # PostgreSQL on 127.0.0.1:5432 (role postgres, trust) and Redis on 127.0.0.1:6379, then:
 npm ci
 npm run bench              # full run, ~${opts.quick ? '12' : Math.ceil(meta.durationSecs / 60)} min, rewrites bench/RESULTS.md
-npm run bench -- --quick   # ~7 min smoke run (fewer rounds), writes to /tmp
-npm run bench -- --only 1,4 --no-build   # selected figures (1..8, profile)
+npm run bench -- --quick   # ~12 min smoke run (fewer rounds), writes to /tmp
+npm run bench -- --only 1,4 --no-build   # selected figures (1..9, profile)
 \`\`\`
 
 ## Results
@@ -88,6 +90,7 @@ ${statementDetails(F)}
 ${memoryDetails(F)}
 ${modelsDetails(F)}
 ${moderationDetails(F)}
+${knowledgeDetails(F)}
 ${profileDetails(F)}
 ## Method
 
