@@ -114,8 +114,13 @@ export class ChunksRepository {
     const vector = vectorText(embedding);
     const onlyDocuments = documentIds?.length ? Prisma.sql`AND d."id" = ANY(${documentIds}::uuid[])` : Prisma.empty;
     return this.prisma.$transaction(async (tx) => {
+      // With the iterative scan, enable_seqscan is off for this transaction: the vectors live out of
+      // line (TOAST), so the planner prices a full scan far below its real cost and never picks the
+      // HNSW index (20,000 chunks: a 124 ms scan against 2.6 ms through the index, same results),
+      // while the iterative scan keeps a user's chunks reachable however few they are. Without it
+      // (pgvector < 0.8) a filtered index scan could return fewer than topK: the planner chooses.
       await (hasIterativeScan
-        ? tx.$queryRaw`SELECT set_config('hnsw.ef_search', ${String(efSearch)}, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)`
+        ? tx.$queryRaw`SELECT set_config('hnsw.ef_search', ${String(efSearch)}, true), set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('enable_seqscan', 'off', true)`
         : tx.$queryRaw`SELECT set_config('hnsw.ef_search', ${String(efSearch)}, true)`);
       return tx.$queryRaw<ChunkMatch[]>`
         WITH nearest AS MATERIALIZED (
