@@ -214,7 +214,7 @@ async function sqlSeries(ctx, db, userId) {
   };
   log(
     `fig 9 SQL: p50 ${f1(res.p50, 2)} p99 ${f1(res.p99, 2)} ms, recall@5 ${f1(res.recall, 3)} (index used: ${res.usesIndex}; exact scan p50 ${f1(res.exactP50, 1)} ms; ` +
-      `index forced: p50 ${f1(res.forced.p50, 2)} p99 ${f1(res.forced.p99, 2)} ms, recall@5 ${f1(res.forced.recall, 3)})`,
+      `planner left to choose: p50 ${f1(res.forced.p50, 2)} p99 ${f1(res.forced.p99, 2)} ms, recall@5 ${f1(res.forced.recall, 3)})`,
   );
   return res;
 }
