@@ -32,7 +32,7 @@ const model = (contextWindow) => ({
 function time(fit, target, calls) {
   const t0 = performance.now();
   let kept = 0;
-  for (let i = 0; i < calls; i++) kept += fit.call(runner, history, null, 15, target, 4096).length;
+  for (let i = 0; i < calls; i++) kept += fit.call(runner, history, [], 15, target, 4096).length;
   return { usPerCall: ((performance.now() - t0) * 1000) / calls, kept: kept / calls };
 }
 
