@@ -1,4 +1,4 @@
-// A lean fake upstream for the benchmark (node: built-ins only): the OpenAI API, and the streaming
+// A lean fake upstream for the benchmark (node: built-ins, and the tests' list of moderation categories): the OpenAI API, and the streaming
 // and non-streaming chat of Anthropic's Messages API and Google's Gemini API.
 //
 // Why not test/support/fake-openai.mjs: that fake records every request (headers and parsed
@@ -47,6 +47,7 @@
 import { createServer } from 'node:http';
 import { answerText } from './lib/answer.mjs';
 import { embedText } from './lib/vectors.mjs';
+import { MODERATION_CATEGORIES } from '../test/support/moderation-categories.mjs';
 
 const args = parseArgs(process.argv.slice(2));
 const num = (flag, env, fallback) => {
@@ -286,22 +287,7 @@ function embeddings(res, body) {
   return delay > 0 ? setTimeout(send, delay) : send();
 }
 
-// OpenAI's omni-moderation categories; one unflagged result, serialised once.
-const MODERATION_CATEGORIES = [
-  'harassment',
-  'harassment/threatening',
-  'hate',
-  'hate/threatening',
-  'illicit',
-  'illicit/violent',
-  'self-harm',
-  'self-harm/intent',
-  'self-harm/instructions',
-  'sexual',
-  'sexual/minors',
-  'violence',
-  'violence/graphic',
-];
+// One unflagged moderation result, serialised once.
 const byCategory = (value) => Object.fromEntries(MODERATION_CATEGORIES.map((name, i) => [name, value(i)]));
 const MODERATION_RESULT = JSON.stringify({
   flagged: false,

@@ -43,6 +43,7 @@
 //   // new GoogleGenAI({ apiKey: 'x', httpOptions: { baseUrl: fake.geminiBaseUrl } })
 import { createServer } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { MODERATION_CATEGORIES } from './moderation-categories.mjs';
 
 /**
  * @typedef {object} Behaviour  How to answer one request. Every field is optional.
@@ -137,22 +138,6 @@ const CHAT_PATH = '/v1/chat/completions';
 const EMBEDDINGS_PATH = '/v1/embeddings';
 const MODELS_PATH = '/v1/models';
 const MODERATIONS_PATH = '/v1/moderations';
-/** OpenAI's moderation categories (omni-moderation-latest). */
-const MODERATION_CATEGORIES = [
-  'harassment',
-  'harassment/threatening',
-  'hate',
-  'hate/threatening',
-  'illicit',
-  'illicit/violent',
-  'self-harm',
-  'self-harm/intent',
-  'self-harm/instructions',
-  'sexual',
-  'sexual/minors',
-  'violence',
-  'violence/graphic',
-];
 const FLAG_MARKER = /\[flag:([a-z/-]+)\]/g;
 const ANTHROPIC_MESSAGES_PATH = '/v1/messages';
 /** `/v1beta/models/gemini-2.5-flash:streamGenerateContent` -> model, method. */
