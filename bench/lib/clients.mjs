@@ -111,30 +111,12 @@ export function createDirectClient(baseURL) {
 const STREAM_PARAMS = { max_tokens: 4096, temperature: 0.7, stream: true, stream_options: { include_usage: true } };
 
 // One streamed completion straight from the upstream with the openai SDK.
-export async function streamDirectSdk(client, { model, message, expected }) {
-  const t0 = performance.now();
-  let ttft = NaN;
-  let lastAt = NaN;
-  let chunks = 0;
-  let text = '';
-  try {
-    const stream = await client.chat.completions.create({ model, messages: [{ role: 'user', content: message }], ...STREAM_PARAMS });
-    for await (const chunk of stream) {
-      const delta = chunk.choices[0]?.delta?.content;
-      if (delta) {
-        const now = performance.now();
-        if (chunks === 0) ttft = now - t0;
-        lastAt = now;
-        chunks++;
-        text += delta;
-      }
-    }
-    const endAt = performance.now();
-    const ok = expected === undefined || text === expected;
-    return { ok, error: ok ? null : 'text mismatch', ttft, ttlt: lastAt - t0, total: endAt - t0, chunks, startedAt: t0, endedAt: endAt };
-  } catch (error) {
-    return { ok: false, error: String(error?.message ?? error), ttft, ttlt: NaN, total: NaN, chunks, startedAt: t0, endedAt: performance.now() };
-  }
+export function streamDirectSdk(client, { model, message, expected }) {
+  return timedDeltas(
+    () => client.chat.completions.create({ model, messages: [{ role: 'user', content: message }], ...STREAM_PARAMS }),
+    (chunk) => chunk.choices[0]?.delta?.content,
+    expected,
+  );
 }
 
 // Anthropic's and Gemini's SDKs with the options the service gives them (src/ai/llm/providers):

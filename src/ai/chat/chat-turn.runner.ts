@@ -108,7 +108,7 @@ export class ChatTurnRunner {
         return;
       }
     }
-    const prepared = await this.dbPhase(() => this.prepare(request));
+    const prepared = await this.prepare(request);
     const cancel = new AbortController();
     const signal = request.signal ? AbortSignal.any([request.signal, cancel.signal]) : cancel.signal;
     const completion = this.llm.complete(prepared.model, {
@@ -180,10 +180,16 @@ export class ChatTurnRunner {
     const checkedMessage = this.prompts
       .messageOf(userId, input)
       .then(async (message) => ({ message, moderation: inputModeration !== undefined ? inputModeration : await this.moderation.checkInput(message, callContext) }));
-    const [, context, reusedUserMessage, { message, moderation }] = await Promise.all([
+    // Only the read takes a database-phase slot: the calls to other services (rate limit,
+    // moderation, and further down the query's embedding) must not hold one while they wait.
+    const [, [context, reusedUserMessage], { message, moderation }] = await Promise.all([
       admission,
-      this.turns.findTurnContext(conversationId, userId, this.config.get('AI_HISTORY_LIMIT'), this.budget.standingOf(userId)),
-      idempotencyKey ? this.turns.findMessageByIdempotencyKey(questionKey(idempotencyKey)) : null,
+      this.dbPhase(() =>
+        Promise.all([
+          this.turns.findTurnContext(conversationId, userId, this.config.get('AI_HISTORY_LIMIT'), this.budget.standingOf(userId)),
+          idempotencyKey ? this.turns.findMessageByIdempotencyKey(questionKey(idempotencyKey)) : null,
+        ]),
+      ),
       checkedMessage,
     ]);
     if (!context) throw new NotFoundError('User');
