@@ -58,16 +58,17 @@ describe('AI gateway /ai (e2e)', () => {
     socket.emit('chat:start', { userId: 'your-user-id', message: 'Explain NestJS', conversationId: null, model: 'gpt-4', maxTokens: 4096, temperature: 0.7 });
     await waitForTerminal(events);
 
-    const conversationId = events[0].data.conversationId;
+    const { conversationId, streamId } = events[0].data;
     const end = events.at(-1)!;
+    // Part 1's events, each naming its stream; the chunks numbered 1, 2, 3...
     expect(events).toEqual([
-      { event: 'chat:conversation', data: { conversationId: anyId } },
-      { event: 'chat:user-message', data: { messageId: anyId, content: 'Explain NestJS', conversationId } },
-      { event: 'chat:message', data: { content: 'Nest', conversationId } },
-      { event: 'chat:message', data: { content: 'JS is ', conversationId } },
-      { event: 'chat:message', data: { content: 'great.', conversationId } },
+      { event: 'chat:conversation', data: { conversationId: anyId, streamId: anyId } },
+      { event: 'chat:user-message', data: { messageId: anyId, content: 'Explain NestJS', conversationId, streamId } },
+      { event: 'chat:message', data: { content: 'Nest', conversationId, seq: 1, streamId } },
+      { event: 'chat:message', data: { content: 'JS is ', conversationId, seq: 2, streamId } },
+      { event: 'chat:message', data: { content: 'great.', conversationId, seq: 3, streamId } },
       // gpt-4 at $30 / $60 per million tokens: 10 × 30 + 5 × 60 = 600 millionths of a dollar.
-      { event: 'chat:end', data: { totalTokens: 15, model: 'gpt-4', costUsd: 0.0006, messageId: anyId, conversationId } },
+      { event: 'chat:end', data: { totalTokens: 15, model: 'gpt-4', costUsd: 0.0006, messageId: anyId, conversationId, streamId } },
     ]);
     expect(fake.chatRequests()[0].body).toMatchObject({
       model: 'gpt-4',
@@ -114,7 +115,7 @@ describe('AI gateway /ai (e2e)', () => {
     await eventually(() => events.filter((e) => e.event === 'chat:message').length >= 3);
     socket.emit('chat:stop');
     const stopped = await waitForTerminal(events);
-    expect(stopped).toEqual({ event: 'chat:stopped', data: { conversationId: anyId, messageId: anyId } });
+    expect(stopped).toEqual({ event: 'chat:stopped', data: { conversationId: anyId, messageId: anyId, streamId: anyId } });
     await fake.waitFor((f) => f.abortCount() === 1);
     expect(fake.chatRequests()[0].aborted).toBe(true);
 
@@ -214,7 +215,7 @@ describe('AI gateway /ai (e2e)', () => {
     fake.enqueue({ chunks: ['part', 'ial ', 'answer', ' never', ' ends'], dropAfterChunks: 3 });
     socket.emit('chat:start', { message: 'hi' });
     const error = await waitForTerminal(events);
-    expect(error).toEqual({ event: 'chat:error', data: { message: 'The AI provider is unavailable', code: 502 } });
+    expect(error).toEqual({ event: 'chat:error', data: { message: 'The AI provider is unavailable', code: 502, streamId: anyId } });
     const messages = await t.prisma.message.findMany({ where: { conversation: { userId: user.id } }, orderBy: { createdAt: 'asc' } });
     expect(messages.map((m) => [m.role, m.content, m.status, m.tokens])).toEqual([
       ['USER', 'hi', 'complete', null],

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Headers, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
-import { ApiHeader, ApiOperation, ApiProduces, ApiResponse } from '@nestjs/swagger';
+import { ApiHeader, ApiOperation, ApiResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
 import type { AuthUser } from '../../auth/auth-user';
 import { CurrentUser } from '../../auth/current-user.decorator';
@@ -15,6 +15,8 @@ import { ApiAuthenticatedTag, ApiModelCallResponses } from './api-docs.decorator
 const SSE_DESCRIPTION =
   'text/event-stream: events `conversation`, `user-message`, `message` (with `id: <seq>`), then one of `end`, `stopped`, `error`, each with JSON data like the socket events; `: ping` comments while idle';
 
+const EVENT_STREAM = { 'text/event-stream': { schema: { type: 'string' } } };
+
 @ApiAuthenticatedTag('streams')
 @Controller('ai')
 export class StreamsController {
@@ -26,8 +28,7 @@ export class StreamsController {
   @Post('chat/stream')
   @RateLimit('ai', { inHandler: true })
   @ApiOperation({ summary: 'Send a message and stream the answer as Server-Sent Events (always resumable)' })
-  @ApiProduces('text/event-stream')
-  @ApiResponse({ status: 200, description: SSE_DESCRIPTION })
+  @ApiResponse({ status: 200, description: SSE_DESCRIPTION, content: EVENT_STREAM })
   @ApiModelCallResponses()
   @ApiResponse({ status: 404, description: 'Conversation not found' })
   async streamChat(@CurrentUser() user: AuthUser, @Body() dto: ChatRequestDto, @RateLimitAdmission() admission: Promise<void>, @Res() res: Response): Promise<void> {
@@ -58,9 +59,8 @@ export class StreamsController {
 
   @Get('streams/:streamId/events')
   @ApiOperation({ summary: 'Resume a stream as Server-Sent Events: the chunks after Last-Event-ID (or lastSeq), the live ones, then its end' })
-  @ApiProduces('text/event-stream')
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'The last `seq` received' })
-  @ApiResponse({ status: 200, description: SSE_DESCRIPTION.replace('`conversation`, `user-message`, ', '') })
+  @ApiResponse({ status: 200, description: SSE_DESCRIPTION.replace('`conversation`, `user-message`, ', ''), content: EVENT_STREAM })
   @ApiResponse({ status: 400, description: 'Invalid Last-Event-ID or lastSeq' })
   @ApiResponse({ status: 404, description: 'Unknown, expired, not resumable or not yours' })
   async events(
