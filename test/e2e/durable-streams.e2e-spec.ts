@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'socket.io-client';
 import { ChatStreamService } from '../../src/ai/stream/chat-stream.service';
 import { eventually } from '../support/eventually';
+import type { Json } from '../support/json';
 import { FakeLlm, startFakeLlm } from '../support/fake-llm.mjs';
 import { registerUser, TestUser } from '../support/factories';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -18,7 +19,7 @@ const slow = (chunkDelayMs = 25) => ({ chunks: CHUNKS, chunkDelayMs, usage: { pr
 interface SseEvent {
   event: string;
   id?: string;
-  data: any;
+  data: Json;
 }
 
 // Reads a text/event-stream response event by event; `close()` cuts the connection.
@@ -247,7 +248,9 @@ describe('durable streams across instances (e2e)', () => {
     runner.socket.emit('chat:start', { message: 'long plain one' });
     await eventually(() => seqs(runner.events).length >= 3, 5_000, 5);
     const { streamId, conversationId } = runner.events[1].data;
-    expect((await b.http.get('/api/v1/ai/streams').set(user.auth).expect(200)).body).toEqual([{ streamId, conversationId, startedAt: expect.any(String), resumable: false }]);
+    expect((await b.http.get('/api/v1/ai/streams').set(user.auth).expect(200)).body).toEqual([
+      { streamId, conversationId, startedAt: expect.any(String), resumable: false },
+    ]);
 
     await b.http.post(`/api/v1/ai/streams/${streamId}/stop`).set(user.auth).expect(202);
     await waitForEvent(runner.events, 'chat:stopped');
@@ -276,7 +279,12 @@ describe('durable streams across instances (e2e)', () => {
 
   describe('Server-Sent Events', () => {
     const post = (instance: TestApp, user: TestUser, body: unknown, signal?: AbortSignal) =>
-      fetch(`${instance.url}/api/v1/ai/chat/stream`, { method: 'POST', headers: { ...user.auth, 'Content-Type': 'application/json' }, body: JSON.stringify(body), signal });
+      fetch(`${instance.url}/api/v1/ai/chat/stream`, {
+        method: 'POST',
+        headers: { ...user.auth, 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+        signal,
+      });
 
     it('streams a turn with the socket events under SSE names and ids, and stores it', async () => {
       const user = await registerUser(a);
@@ -340,7 +348,10 @@ describe('durable streams across instances (e2e)', () => {
       await again.done;
       expect(again.events.map((e) => e.id ?? e.event)).toEqual([String(CHUNKS.length - 1), String(CHUNKS.length), 'end']);
       await a.http.get(`/api/v1/ai/streams/${streamId}/events?lastSeq=-1`).set(user.auth).expect(400);
-      await a.http.get(`/api/v1/ai/streams/${streamId}/events`).set({ ...user.auth, 'Last-Event-ID': 'x' }).expect(400);
+      await a.http
+        .get(`/api/v1/ai/streams/${streamId}/events`)
+        .set({ ...user.auth, 'Last-Event-ID': 'x' })
+        .expect(400);
       await a.http.get(`/api/v1/ai/streams/${streamId}/events`).expect(401);
     });
   });

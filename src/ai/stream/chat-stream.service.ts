@@ -255,7 +255,14 @@ export class ChatStreamService implements OnModuleInit, OnModuleDestroy, BeforeA
     for (const stream of this.active.values()) if (stream.userId === control.userId) this.abort(stream, 'remote');
   }
 
-  private turnEvents(userId: string, input: ChatRequestDto, transport: AiTransport, signal: AbortSignal, streamId: string, admission?: Promise<void>): AsyncIterable<TurnEvent> {
+  private turnEvents(
+    userId: string,
+    input: ChatRequestDto,
+    transport: AiTransport,
+    signal: AbortSignal,
+    streamId: string,
+    admission?: Promise<void>,
+  ): AsyncIterable<TurnEvent> {
     return this.turns.run({
       userId,
       input,
@@ -333,7 +340,7 @@ export class ChatStreamService implements OnModuleInit, OnModuleDestroy, BeforeA
       terminal = { event: CHAT_EVENTS.error, payload: this.errorPayload(error, streamId) };
     }
     this.send(stream, terminal.event, terminal.payload);
-    if (writer) await (writer as LogWriter).finish(terminal);
+    if (writer) await writer.finish(terminal);
     else if (stream.info) await this.log.end(stream.info, terminal).catch((error: unknown) => this.logger.warn({ err: error, streamId }, 'could not end a stream'));
   }
 

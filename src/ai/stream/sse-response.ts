@@ -147,13 +147,16 @@ export class SseStreamClient implements StreamClient {
 
   private fallBehind(info: Pick<StreamInfo, 'streamId' | 'conversationId'>): void {
     this.isBehind = true;
-    void this.sse.drained().then(async () => {
-      if (this.sse.closed) return;
-      const stop = await this.catchUp(info, this.lastSeq, this.sse.reader(info));
-      this.sse.onClose(stop);
-    }).catch(() => {
-      this.sse.write(CHAT_EVENTS.error, { message: 'Service temporarily unavailable', code: 503, streamId: info.streamId });
-      this.sse.end();
-    });
+    void this.sse
+      .drained()
+      .then(async () => {
+        if (this.sse.closed) return;
+        const stop = await this.catchUp(info, this.lastSeq, this.sse.reader(info));
+        this.sse.onClose(stop);
+      })
+      .catch(() => {
+        this.sse.write(CHAT_EVENTS.error, { message: 'Service temporarily unavailable', code: 503, streamId: info.streamId });
+        this.sse.end();
+      });
   }
 }

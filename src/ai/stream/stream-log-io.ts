@@ -59,7 +59,6 @@ export async function followLog(log: StreamLogService, streamId: string, lastSeq
   let readAgain = false;
   let isClosed = false;
   let unsubscribe: () => void = () => undefined;
-  let check: NodeJS.Timeout | undefined;
   const close = () => {
     if (isClosed) return;
     isClosed = true;
@@ -108,19 +107,25 @@ export async function followLog(log: StreamLogService, streamId: string, lastSeq
     }
   };
 
-  unsubscribe = await log.onAppend(streamId, () => void schedule());
   // The stream's instance died before its end: nothing more will come.
-  check = setInterval(() => {
+  const check = setInterval(() => {
     log
       .exists(streamId)
       .then((exists) => {
-        if (exists || isClosed) return void schedule();
+        if (isClosed) return;
+        if (exists) return void schedule();
         close();
         onLost();
       })
       .catch(() => undefined);
   }, FOLLOW_CHECK_MS);
   check.unref();
+  try {
+    unsubscribe = await log.onAppend(streamId, () => void schedule());
+  } catch (error) {
+    clearInterval(check);
+    throw error;
+  }
   await schedule();
   return close;
 }
