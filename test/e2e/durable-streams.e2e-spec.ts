@@ -322,6 +322,26 @@ describe('durable streams across instances (e2e)', () => {
       expect(await a.prisma.message.count({ where: { conversation: { userId: user.id } } })).toBe(0);
     });
 
+    it('holds nothing for a client that reads slowly: what it could not take is read from the log at its pace, in order', async () => {
+      const user = await registerUser(a);
+      // 200 chunks of 32 kB: far more than the socket buffers hold while the client does not read.
+      const big = Array.from({ length: 200 }, (_, i) => `${String(i).padStart(4, '0')}${'x'.repeat(32_764)}`);
+      fake.enqueue({ chunks: big, usage: { prompt_tokens: 1, completion_tokens: 200, total_tokens: 201 } });
+      const res = await post(a, user, { message: 'a lot' });
+      // The answer is generated and stored whole while the client has read nothing yet.
+      const answer = await eventually(async () => {
+        const conversation = await a.prisma.conversation.findFirst({ where: { userId: user.id } });
+        return conversation && storedAnswer(conversation.id);
+      }, 20_000);
+      expect(answer.content).toBe(big.join(''));
+      const sse = readSse(res);
+      await sse.done;
+      const messages = sse.events.filter((e) => e.event === 'message');
+      expect(messages.map((e) => Number(e.id))).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+      expect(sseText(sse.events)).toBe(big.join(''));
+      expect(sse.events.at(-1)!.event).toBe('end');
+    }, 30_000);
+
     it('goes on when the connection is cut, and resumes on the other instance from Last-Event-ID (or ?lastSeq)', async () => {
       const user = await registerUser(a);
       fake.enqueue(slow());

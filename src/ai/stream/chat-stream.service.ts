@@ -184,17 +184,20 @@ export class ChatStreamService implements OnModuleInit, OnModuleDestroy, BeforeA
       const info = await this.findResumable(userId, streamId);
       // A second resume of the same stream on one client replaces the first.
       this.readers.get(client.id)?.get(streamId)?.();
+      let isEnded = false;
       const reader: LogReader = {
         message: (seq, content) => {
           client.emit(CHAT_EVENTS.message, { content, conversationId: info.conversationId, seq, streamId });
           return true;
         },
         terminal: (event, data) => {
+          isEnded = true;
           this.readers.get(client.id)?.delete(streamId);
           client.emit(event, data);
         },
       };
       const stop = await this.follow(streamId, lastSeq, reader);
+      if (isEnded) return;
       if (!client.connected) return stop();
       const readers = this.readers.get(client.id) ?? new Map<string, () => void>();
       readers.set(streamId, stop);
