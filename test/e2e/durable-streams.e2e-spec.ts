@@ -170,6 +170,15 @@ describe('durable streams across instances (e2e)', () => {
     expect(third.events.at(-1)!.data).toMatchObject({ conversationId, streamId });
   });
 
+  it('takes the next chat:start on the socket as soon as a resumable stream has sent its end', async () => {
+    const user = await registerUser(a);
+    const { socket, events } = await connect(a, user);
+    socket.once('chat:end', () => socket.emit('chat:start', { message: 'second', resumable: true }));
+    socket.emit('chat:start', { message: 'first', resumable: true });
+    await eventually(() => events.filter((e) => e.event === 'chat:end').length === 2, 5_000);
+    expect(events.filter((e) => e.event === 'chat:error')).toEqual([]);
+  });
+
   it("refuses to resume another user's, an unknown or an invalid stream", async () => {
     const owner = await registerUser(a);
     const intruder = await registerUser(a);

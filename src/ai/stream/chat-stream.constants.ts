@@ -17,7 +17,7 @@ export const TERMINAL_EVENTS: readonly string[] = [CHAT_EVENTS.end, CHAT_EVENTS.
 
 // A resumable stream's chunks reach Redis in batches: the chunks that arrive within the window, or
 // this many, in one entry and one round trip. The window bounds how far a resumed reader trails.
-export const LOG_BATCH_WINDOW_MS = 20;
+export const LOG_BATCH_WINDOW_MS = 50;
 export const LOG_BATCH_MAX_CHUNKS = 64;
 // A bound on a log's length in entries (batches), far above any answer's.
 export const LOG_MAX_ENTRIES = 100_000;

@@ -16,7 +16,7 @@ import { CHAT_EVENTS, RUNNING_TTL_MS } from './chat-stream.constants';
 import { LogReader, StopReason, StreamClient, StreamControl, StreamInfo } from './chat-stream.types';
 import { ResumeStreamDto } from './dto/resume-stream.dto';
 import { StreamChatDto } from './dto/stream-chat.dto';
-import { followLog, LogWriter } from './stream-log-io';
+import { followLog } from './stream-log-io';
 import { StreamLogService } from './stream-log.service';
 
 interface ActiveStream {
@@ -119,7 +119,7 @@ export class ChatStreamService implements OnModuleInit, OnModuleDestroy, BeforeA
     this.metrics.streamStarted();
     stream.done = this.run(stream, source).finally(() => {
       this.active.delete(stream.streamId);
-      if (this.byClient.get(client.id) === stream.streamId) this.byClient.delete(client.id);
+      this.releaseClient(stream);
       this.metrics.streamEnded();
     });
     return stream.done;
@@ -236,6 +236,10 @@ export class ChatStreamService implements OnModuleInit, OnModuleDestroy, BeforeA
     }
   }
 
+  private releaseClient(stream: ActiveStream): void {
+    if (stream.client && this.byClient.get(stream.client.id) === stream.streamId) this.byClient.delete(stream.client.id);
+  }
+
   private detach(clientId: string): void {
     const readers = this.readers.get(clientId);
     if (!readers) return;
@@ -280,7 +284,6 @@ export class ChatStreamService implements OnModuleInit, OnModuleDestroy, BeforeA
 
   private async run(stream: ActiveStream, source: TurnSource): Promise<void> {
     const { streamId } = stream;
-    let writer: LogWriter | null = null;
     let terminal: Terminal | undefined;
     try {
       const events = await source({ signal: stream.controller.signal, streamId });
@@ -305,14 +308,13 @@ export class ChatStreamService implements OnModuleInit, OnModuleDestroy, BeforeA
             // Not awaited: the round trip is sent before the event, so it reaches Redis before any
             // request that the event makes possible (a stop or a resume from elsewhere).
             this.log.register(info).catch((error: unknown) => this.logger.warn({ err: error, streamId }, 'could not register a stream'));
-            if (stream.resumable) writer = new LogWriter(this.log, info);
             this.send(stream, CHAT_EVENTS.userMessage, { messageId: event.message.id, content: event.message.content, conversationId, streamId });
             break;
           }
           case 'delta':
             seq += 1;
             this.send(stream, CHAT_EVENTS.message, { content: event.content, conversationId, seq, streamId });
-            writer?.append(seq, event.content);
+            if (stream.resumable) this.log.append(streamId, seq, event.content);
             break;
           case 'end':
             terminal = {
@@ -337,14 +339,16 @@ export class ChatStreamService implements OnModuleInit, OnModuleDestroy, BeforeA
     } catch (error) {
       if (!stream.info) {
         // Refused before it started (invalid input, 404, budget, rate limit): nothing to resume.
+        this.releaseClient(stream);
         if (stream.client) this.emitError(stream.client, error);
         return;
       }
       terminal = { event: CHAT_EVENTS.error, payload: this.errorPayload(error, streamId) };
     }
+    // The client may start its next stream as soon as it has this one's end.
+    this.releaseClient(stream);
     this.send(stream, terminal.event, terminal.payload);
-    if (writer) await writer.finish(terminal);
-    else if (stream.info) await this.log.end(stream.info, terminal).catch((error: unknown) => this.logger.warn({ err: error, streamId }, 'could not end a stream'));
+    if (stream.info) await this.log.end(stream.info, terminal).catch((error: unknown) => this.logger.warn({ err: error, streamId }, 'could not end a stream'));
   }
 
   private send(stream: ActiveStream, event: string, payload: object): void {

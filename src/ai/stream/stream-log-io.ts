@@ -1,52 +1,9 @@
 import { Logger } from '@nestjs/common';
-import { FOLLOW_CHECK_MS, LOG_BATCH_MAX_CHUNKS, LOG_BATCH_WINDOW_MS, LOG_READ_COUNT } from './chat-stream.constants';
-import type { LogReader, StreamInfo } from './chat-stream.types';
+import { FOLLOW_CHECK_MS, LOG_READ_COUNT } from './chat-stream.constants';
+import type { LogReader } from './chat-stream.types';
 import type { StreamLogService } from './stream-log.service';
 
 const logger = new Logger('StreamLog');
-
-// Appends a resumable stream's chunks to its log in batches, in order: per chunk only an array push.
-export class LogWriter {
-  private pending: Array<[number, string]> = [];
-  private timer?: NodeJS.Timeout;
-  private written = Promise.resolve();
-  private isFirst = true;
-
-  constructor(
-    private readonly log: StreamLogService,
-    private readonly info: StreamInfo,
-  ) {}
-
-  append(seq: number, content: string): void {
-    this.pending.push([seq, content]);
-    if (this.pending.length >= LOG_BATCH_MAX_CHUNKS) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), LOG_BATCH_WINDOW_MS);
-  }
-
-  // Writes what is pending, then the terminal event; resolves once both are in Redis.
-  finish(terminal: { event: string; payload: object }): Promise<void> {
-    this.flush();
-    this.written = this.written.then(() => this.log.end(this.info, terminal)).catch((error: unknown) => this.warn(error));
-    return this.written;
-  }
-
-  private flush(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.pending.length === 0) return;
-    const batch = this.pending;
-    const isFirst = this.isFirst;
-    this.pending = [];
-    this.isFirst = false;
-    // Chained, so batches land in order even when one round trip is slower than the next window.
-    this.written = this.written.then(() => this.log.appendBatch(this.info.streamId, batch, isFirst)).catch((error: unknown) => this.warn(error));
-  }
-
-  private warn(error: unknown): void {
-    // The stream goes on for its live watchers; only resuming it can miss what was lost.
-    logger.warn({ err: error, streamId: this.info.streamId }, 'could not append to a stream log');
-  }
-}
 
 // Reads a stream's log after `lastSeq` and follows it until its terminal event: subscribed to the
 // stream's "appended" channel before the first read, and every read starts after the last entry

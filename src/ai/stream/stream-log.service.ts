@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { AppConfigService } from '../../config/app-config.service';
 import { REDIS_CLIENT } from '../../redis/redis.constants';
-import { LOG_MAX_ENTRIES, RUNNING_TTL_MS } from './chat-stream.constants';
+import { LOG_BATCH_MAX_CHUNKS, LOG_BATCH_WINDOW_MS, LOG_MAX_ENTRIES, RUNNING_TTL_MS } from './chat-stream.constants';
 import type { LogEntry, StreamControl, StreamInfo } from './chat-stream.types';
 
 type Listener = () => void;
@@ -12,7 +12,7 @@ type Listener = () => void;
 //   <prefix>:ai-stream:<id>:log   a Redis Stream of the resumable stream's chunks, one entry per batch
 //                                 of chunks, then one entry for its terminal event;
 //   <prefix>:ai-streams:<userId>  the ids of the user's running streams;
-// plus a channel per stream that says "appended" after each batch, and one control channel that
+// plus one channel that names the streams appended to by each flush, and one control channel that
 // routes stops to the instance running the stream. While a stream runs its keys expire after
 // RUNNING_TTL_MS unless its instance renews them, so a crashed instance leaves nothing for long.
 @Injectable()
@@ -21,10 +21,18 @@ export class StreamLogService implements OnModuleDestroy {
   private readonly prefix: string;
   // One subscriber connection per process, for the control channel and the appended channels.
   private readonly subscriber: Redis;
+  // Readers of this process by stream id, woken by the appended channel.
   private readonly listeners = new Map<string, Set<Listener>>();
   private readonly controlListeners = new Set<(control: StreamControl) => void>();
   private readonly controlChannel: string;
-  private controlSubscribed?: Promise<unknown>;
+  private readonly appendedChannel: string;
+  private readonly subscriptions = new Map<string, Promise<unknown>>();
+  // Chunks not yet in Redis, by stream: one flush writes them all, for every stream of the process.
+  private pending = new Map<string, Array<[number, string]>>();
+  private flushTimer?: NodeJS.Timeout;
+  private written: Promise<void> = Promise.resolve();
+  // Streams whose log already has its expiry.
+  private readonly expiring = new Set<string>();
 
   constructor(
     @Inject(REDIS_CLIENT) private readonly redis: Redis,
@@ -32,6 +40,7 @@ export class StreamLogService implements OnModuleDestroy {
   ) {
     this.prefix = `${config.get('REDIS_PREFIX')}:ai-stream`;
     this.controlChannel = `${config.get('REDIS_PREFIX')}:ai-streams:control`;
+    this.appendedChannel = `${config.get('REDIS_PREFIX')}:ai-streams:appended`;
     // Queues commands while reconnecting (unlike the fail-fast client): subscriptions must survive a restart.
     this.subscriber = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
     this.subscriber.on('error', () => undefined);
@@ -39,12 +48,12 @@ export class StreamLogService implements OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    await this.flush();
     await this.subscriber.quit().catch(() => this.subscriber.disconnect());
   }
 
   private metaKey = (streamId: string) => `${this.prefix}:${streamId}`;
   private logKey = (streamId: string) => `${this.prefix}:${streamId}:log`;
-  private appendedChannel = (streamId: string) => `${this.prefix}:${streamId}:appended`;
   private userKey = (userId: string) => `${this.prefix}s:${userId}`;
 
   // A stream becomes visible (listed, stoppable, resumable) once its conversation is known.
@@ -74,11 +83,44 @@ export class StreamLogService implements OnModuleDestroy {
     await pipeline.exec();
   }
 
-  // One batch of chunks: one entry, one notification (the first batch also sets the log's expiry).
-  async appendBatch(streamId: string, messages: Array<[number, string]>, isFirst: boolean): Promise<void> {
-    const pipeline = this.redis.pipeline().xadd(this.logKey(streamId), 'MAXLEN', '~', LOG_MAX_ENTRIES, '*', 'm', JSON.stringify(messages));
-    if (isFirst) pipeline.pexpire(this.logKey(streamId), RUNNING_TTL_MS);
-    await pipeline.publish(this.appendedChannel(streamId), '').exec();
+  // A resumable stream's chunk: only kept in memory until the next flush, which writes the chunks
+  // of every stream of the process that arrived within LOG_BATCH_WINDOW_MS (or as soon as one
+  // stream has LOG_BATCH_MAX_CHUNKS) in one round trip: an entry per stream, one notification.
+  append(streamId: string, seq: number, content: string): void {
+    let batch = this.pending.get(streamId);
+    if (!batch) {
+      batch = [];
+      this.pending.set(streamId, batch);
+    }
+    batch.push([seq, content]);
+    if (batch.length >= LOG_BATCH_MAX_CHUNKS) void this.flush();
+    else this.flushTimer ??= setTimeout(() => void this.flush(), LOG_BATCH_WINDOW_MS);
+  }
+
+  // Chained, so batches land in order even when one round trip is slower than the next window.
+  private flush(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.pending.size === 0) return this.written;
+    const batches = this.pending;
+    this.pending = new Map();
+    this.written = this.written
+      .then(() => this.writeBatches(batches))
+      // The streams go on for their own clients; only resuming them can miss what was lost.
+      .catch((error: unknown) => this.logger.warn({ err: error, streams: batches.size }, 'could not append to stream logs'));
+    return this.written;
+  }
+
+  private async writeBatches(batches: Map<string, Array<[number, string]>>): Promise<void> {
+    const pipeline = this.redis.pipeline();
+    for (const [streamId, messages] of batches) {
+      pipeline.xadd(this.logKey(streamId), 'MAXLEN', '~', LOG_MAX_ENTRIES, '*', 'm', JSON.stringify(messages));
+      if (!this.expiring.has(streamId)) {
+        this.expiring.add(streamId);
+        pipeline.pexpire(this.logKey(streamId), RUNNING_TTL_MS);
+      }
+    }
+    await pipeline.publish(this.appendedChannel, [...batches.keys()].join(',')).exec();
   }
 
   // The stream ended: its terminal event closes the log, which stays readable for the retention
@@ -90,6 +132,9 @@ export class StreamLogService implements OnModuleDestroy {
       await pipeline.del(meta).exec();
       return;
     }
+    // Its last chunks first.
+    await this.flush();
+    this.expiring.delete(info.streamId);
     const retention = this.config.get('AI_STREAM_RETENTION_MS');
     const log = this.logKey(info.streamId);
     await pipeline
@@ -97,7 +142,7 @@ export class StreamLogService implements OnModuleDestroy {
       .hset(meta, 'state', 'ended')
       .pexpire(meta, retention)
       .pexpire(log, retention)
-      .publish(this.appendedChannel(info.streamId), '')
+      .publish(this.appendedChannel, info.streamId)
       .exec();
   }
 
@@ -132,28 +177,39 @@ export class StreamLogService implements OnModuleDestroy {
   // Calls `listener` after each append to the stream's log; resolves once subscribed, so a read
   // made after it misses nothing.
   async onAppend(streamId: string, listener: Listener): Promise<() => void> {
-    const channel = this.appendedChannel(streamId);
-    let set = this.listeners.get(channel);
+    let set = this.listeners.get(streamId);
     if (!set) {
       set = new Set();
-      this.listeners.set(channel, set);
-      set.add(listener);
-      await this.subscriber.subscribe(channel);
-    } else {
-      set.add(listener);
+      this.listeners.set(streamId, set);
     }
-    return () => {
-      const current = this.listeners.get(channel);
-      if (!current?.delete(listener) || current.size > 0) return;
-      this.listeners.delete(channel);
-      void this.subscriber.unsubscribe(channel).catch(() => undefined);
+    set.add(listener);
+    const remove = () => {
+      const current = this.listeners.get(streamId);
+      if (current?.delete(listener) && current.size === 0) this.listeners.delete(streamId);
     };
+    try {
+      await this.subscribe(this.appendedChannel);
+    } catch (error) {
+      remove();
+      throw error;
+    }
+    return remove;
   }
 
   async onControl(listener: (control: StreamControl) => void): Promise<void> {
     this.controlListeners.add(listener);
-    this.controlSubscribed ??= this.subscriber.subscribe(this.controlChannel);
-    await this.controlSubscribed;
+    await this.subscribe(this.controlChannel);
+  }
+
+  private subscribe(channel: string): Promise<unknown> {
+    let subscribed = this.subscriptions.get(channel);
+    if (!subscribed) {
+      subscribed = this.subscriber.subscribe(channel);
+      // A failed subscription is tried again by the next caller.
+      subscribed.catch(() => this.subscriptions.delete(channel));
+      this.subscriptions.set(channel, subscribed);
+    }
+    return subscribed;
   }
 
   async publishControl(control: StreamControl): Promise<void> {
@@ -171,7 +227,8 @@ export class StreamLogService implements OnModuleDestroy {
       for (const listener of this.controlListeners) listener(control);
       return;
     }
-    for (const listener of this.listeners.get(channel) ?? []) listener();
+    if (channel !== this.appendedChannel) return;
+    for (const streamId of message.split(',')) for (const listener of this.listeners.get(streamId) ?? []) listener();
   }
 }
 
