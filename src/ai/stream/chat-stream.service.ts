@@ -80,7 +80,7 @@ export class ChatStreamService implements OnModuleInit, OnModuleDestroy, BeforeA
   // chat:start: the POST /chat body, plus `resumable`.
   start(client: StreamClient, userId: string, payload: unknown): Promise<void> {
     const resumable = typeof payload === 'object' && payload !== null && (payload as { resumable?: unknown }).resumable === true;
-    return this.startTurn(client, userId, { resumable, transport: 'ws' }, async ({ signal, streamId }) => {
+    return this.startTurn(client, userId, { resumable }, async ({ signal, streamId }) => {
       const input = await validateDto(StreamChatDto, payload);
       return this.turnEvents(userId, input, 'ws', signal, streamId);
     });
@@ -88,14 +88,14 @@ export class ChatStreamService implements OnModuleInit, OnModuleDestroy, BeforeA
 
   // POST /ai/chat/stream: an already validated body; always resumable.
   startSse(client: StreamClient, userId: string, input: ChatRequestDto, admission: Promise<void>): Promise<void> {
-    return this.startTurn(client, userId, { resumable: true, transport: 'sse' }, ({ signal, streamId }) =>
+    return this.startTurn(client, userId, { resumable: true }, ({ signal, streamId }) =>
       Promise.resolve(this.turnEvents(userId, input, 'sse', signal, streamId, admission)),
     );
   }
 
   // Runs one streamed turn for a client: any streaming entry point (a new message, a regenerated
   // answer) gives its events here and gets streamId, seq, the log, stop and resume.
-  startTurn(client: StreamClient, userId: string, options: { resumable: boolean; transport: AiTransport }, source: TurnSource): Promise<void> {
+  startTurn(client: StreamClient, userId: string, options: { resumable: boolean }, source: TurnSource): Promise<void> {
     if (this.byClient.has(client.id)) {
       this.emitError(client, new AppError('STREAM_IN_PROGRESS', 'A stream is already running on this connection'));
       return Promise.resolve();
@@ -173,7 +173,7 @@ export class ChatStreamService implements OnModuleInit, OnModuleDestroy, BeforeA
 
   // Reads a stream's log after `lastSeq`, then follows it live, to its terminal event.
   follow(streamId: string, lastSeq: number, reader: LogReader): Promise<() => void> {
-    const lost = () => reader.terminal(CHAT_EVENTS.error, { message: 'The stream was interrupted', code: 502, streamId });
+    const lost = () => reader.terminal(CHAT_EVENTS.error, { message: 'The stream was interrupted', code: 502 });
     return followLog(this.log, streamId, lastSeq, reader, lost);
   }
 
@@ -326,12 +326,11 @@ export class ChatStreamService implements OnModuleInit, OnModuleDestroy, BeforeA
                 messageId: event.message.id,
                 conversationId,
                 ...(event.message.citations ? { citations: event.message.citations } : {}),
-                streamId,
               },
             };
             break;
           case 'stopped':
-            terminal = { event: CHAT_EVENTS.stopped, payload: { conversationId, messageId: event.message.id, streamId } };
+            terminal = { event: CHAT_EVENTS.stopped, payload: { conversationId, messageId: event.message.id } };
             break;
         }
       }
@@ -358,7 +357,7 @@ export class ChatStreamService implements OnModuleInit, OnModuleDestroy, BeforeA
   private errorPayload(error: unknown, streamId?: string): object {
     const { status, message, fields } = toClientError(error);
     if (status >= 500 && !(error instanceof AppError)) this.logger.error({ err: error, streamId }, 'stream failed');
-    return { message: Array.isArray(message) ? message.join('; ') : message, code: status, ...fields, ...(streamId ? { streamId } : {}) };
+    return { message: Array.isArray(message) ? message.join('; ') : message, code: status, ...fields };
   }
 
   private emitError(client: StreamClient, error: unknown): void {

@@ -155,7 +155,7 @@ export class SseStreamClient implements StreamClient {
         this.sse.onClose(stop);
       })
       .catch(() => {
-        this.sse.write(CHAT_EVENTS.error, { message: 'Service temporarily unavailable', code: 503, streamId: info.streamId });
+        this.sse.write(CHAT_EVENTS.error, { message: 'Service temporarily unavailable', code: 503 });
         this.sse.end();
       });
   }
