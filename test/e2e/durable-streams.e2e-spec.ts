@@ -133,7 +133,10 @@ describe('durable streams across instances (e2e)', () => {
     const firstResumed = new Promise<number>((resolve) => second.socket.once('chat:message', () => resolve(Date.now())));
     second.socket.emit('chat:resume', { streamId, lastSeq });
     const terminal = await waitForTerminal(second.events, 10_000);
-    expect(terminal).toEqual({ event: 'chat:end', data: { totalTokens: 7 + CHUNKS.length, model: 'gpt-4', costUsd: expect.any(Number), messageId: anyId, conversationId } });
+    expect(terminal).toEqual({
+      event: 'chat:end',
+      data: { totalTokens: 7 + CHUNKS.length, model: 'gpt-4', costUsd: expect.any(Number), messageId: anyId, conversationId },
+    });
     const resumedSeqs = seqs(second.events);
     expect(resumedSeqs).toEqual(Array.from({ length: CHUNKS.length - lastSeq }, (_, i) => lastSeq + 1 + i));
     expect(streamedText(first.events) + streamedText(second.events)).toBe(ANSWER);
