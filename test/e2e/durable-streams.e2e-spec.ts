@@ -290,6 +290,26 @@ describe('durable streams across instances (e2e)', () => {
     expect((await waitForTerminal(other.events, 10_000)).event).toBe('chat:end');
   });
 
+  it('a resumable stream cut by its instance shutting down ends with chat:stopped for its readers elsewhere', async () => {
+    const c = await startTestApp({ ...a.env, SHUTDOWN_GRACE_MS: '100' });
+    try {
+      const user = await registerUser(a);
+      const runner = await connect(c, user);
+      fake.enqueue(slow());
+      runner.socket.emit('chat:start', { message: 'until the restart', resumable: true });
+      await eventually(() => seqs(runner.events).length >= 3, 5_000, 5);
+      const { streamId, conversationId } = runner.events[1].data;
+      const reader = await connect(b, user);
+      reader.socket.emit('chat:resume', { streamId, lastSeq: 0 });
+      await eventually(() => seqs(reader.events).length >= 3, 5_000, 5);
+      await c.close();
+      expect(await waitForTerminal(reader.events)).toEqual({ event: 'chat:stopped', data: { conversationId, messageId: anyId } });
+      expect(await storedAnswer(conversationId)).toMatchObject({ status: 'stopped', content: streamedText(reader.events) });
+    } finally {
+      await c.close().catch(() => undefined);
+    }
+  });
+
   describe('Server-Sent Events', () => {
     const post = (instance: TestApp, user: TestUser, body: unknown, signal?: AbortSignal) =>
       fetch(`${instance.url}/api/v1/ai/chat/stream`, {

@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { isUUID } from 'class-validator';
 import { randomUUID } from 'node:crypto';
 import { AppError, NotFoundError } from '../../common/errors/app-error';
@@ -41,7 +41,7 @@ export type TurnSource = (context: { signal: AbortSignal; streamId: string }) =>
 // (`seq`), and keeps a resumable stream's log in Redis, so every started stream ends with exactly
 // one of chat:end, chat:stopped or chat:error — for its own client and for every reader of its log.
 @Injectable()
-export class ChatStreamService implements OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown {
+export class ChatStreamService implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(ChatStreamService.name);
   // By stream id, and the stream each client started (one at a time per client).
   private readonly active = new Map<string, ActiveStream>();
@@ -68,7 +68,8 @@ export class ChatStreamService implements OnModuleInit, OnModuleDestroy, BeforeA
     this.renewTimer.unref();
   }
 
-  onModuleDestroy(): void {
+  // After the shutdown grace period: streams finishing in it still renew and are still read.
+  onApplicationShutdown(): void {
     clearInterval(this.renewTimer);
     for (const client of this.readers.keys()) this.detach(client);
   }

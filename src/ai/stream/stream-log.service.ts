@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { AppConfigService } from '../../config/app-config.service';
 import { REDIS_CLIENT } from '../../redis/redis.constants';
@@ -16,7 +16,7 @@ type Listener = () => void;
 // routes stops to the instance running the stream. While a stream runs its keys expire after
 // RUNNING_TTL_MS unless its instance renews them, so a crashed instance leaves nothing for long.
 @Injectable()
-export class StreamLogService implements OnModuleDestroy {
+export class StreamLogService implements OnApplicationShutdown {
   private readonly logger = new Logger(StreamLogService.name);
   private readonly prefix: string;
   // One subscriber connection per process, for the control channel and the appended channels.
@@ -47,7 +47,9 @@ export class StreamLogService implements OnModuleDestroy {
     this.subscriber.on('message', (channel: string, message: string) => this.dispatch(channel, message));
   }
 
-  async onModuleDestroy(): Promise<void> {
+  // After the streams' shutdown grace period (beforeApplicationShutdown), so that their last chunks
+  // are written and their readers here keep following until then.
+  async onApplicationShutdown(): Promise<void> {
     await this.flush();
     await this.subscriber.quit().catch(() => this.subscriber.disconnect());
   }
