@@ -183,6 +183,8 @@ export class ChatStreamService implements OnModuleInit, BeforeApplicationShutdow
     try {
       const { streamId, lastSeq = 0 } = await validateDto(ResumeStreamDto, payload);
       const info = await this.findResumable(userId, streamId);
+      // The socket runs this stream itself and has missed nothing of it.
+      if (this.byClient.get(client.id) === streamId) return;
       // A second resume of the same stream on one client replaces the first.
       this.readers.get(client.id)?.get(streamId)?.();
       let isEnded = false;
