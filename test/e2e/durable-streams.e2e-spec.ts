@@ -183,6 +183,18 @@ describe('durable streams across instances (e2e)', () => {
     expect(events.filter((e) => e.event === 'chat:error')).toEqual([]);
   });
 
+  it('sends nothing twice when a socket resumes the stream it is running itself', async () => {
+    const user = await registerUser(a);
+    const { socket, events } = await connect(a, user);
+    fake.enqueue(slow(5));
+    socket.emit('chat:start', { message: 'mine', resumable: true });
+    await eventually(() => seqs(events).length >= 3, 5_000, 5);
+    socket.emit('chat:resume', { streamId: events[1].data.streamId, lastSeq: 0 });
+    await waitForTerminal(events);
+    expect(seqs(events)).toEqual(CHUNKS.map((_, i) => i + 1));
+    expect(events.filter((e) => e.event === 'chat:end')).toHaveLength(1);
+  });
+
   it("refuses to resume another user's, an unknown or an invalid stream", async () => {
     const owner = await registerUser(a);
     const intruder = await registerUser(a);
