@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { figureConcurrent } from './figures/concurrent.mjs';
+import { figureDurable } from './figures/durable.mjs';
 import { figureList } from './figures/list.mjs';
 import { figureKnowledge } from './figures/knowledge.mjs';
 import { figureIdle, figureSustained } from './figures/memory.mjs';
@@ -151,6 +152,8 @@ async function main() {
     if (opts.runs(7)) await figureModels(ctx, { providers: extra[22], fallback: extra[23], fitting: extra[24] });
     if (opts.runs(8)) await figureModeration(ctx, { off: extra[25], block: extra[26] });
     if (opts.runs(9)) await figureKnowledge(ctx, { search: extra[27], ingest: extra[28] });
+    // Figure 11 takes its users from the socket users (200 for its streams, then 12 more).
+    if (opts.runs(11)) await figureDurable(ctx, socketUsers);
     if (opts.profile) await profileService(ctx, socketUsers, listUser, extra.slice(1, 21));
 
     meta.loadEnd = loadAvg();

@@ -61,8 +61,8 @@ export async function abbaGroups({ figure, rounds, perRound, warmUp = 20, groups
   }));
 }
 
-// N simultaneous streams, direct (A) or through the service's sockets (B).
-export async function runConcurrent(ctx, side, { n, sockets, service, tagPrefix, timeoutMs = 120_000 }) {
+// N simultaneous streams, direct (A) or through the service's sockets (B), resumable or not.
+export async function runConcurrent(ctx, side, { n, sockets, service, tagPrefix, timeoutMs = 120_000, resumable = false }) {
   const { fake } = ctx;
   const chunks = ctx.opts.stream.chunks;
   const pid = side === 'A' ? fake.pid : service.pid;
@@ -73,7 +73,9 @@ export async function runConcurrent(ctx, side, { n, sockets, service, tagPrefix,
   const jobs = [];
   for (let i = 0; i < n; i++) {
     const tag = `${tagPrefix}_${i}`;
-    jobs.push(side === 'A' ? directStream(ctx, tag, chunks) : streamViaSocket(sockets[i], { message: msg(tag), expected: answerText(tag, chunks), timeoutMs }));
+    jobs.push(
+      side === 'A' ? directStream(ctx, tag, chunks) : streamViaSocket(sockets[i], { message: msg(tag), expected: answerText(tag, chunks), timeoutMs, resumable }),
+    );
   }
   const res = await Promise.all(jobs);
   const tEnd = performance.now();

@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { concurrentDetails, concurrentRows } from '../figures/concurrent.mjs';
+import { durableDetails, durableRows } from '../figures/durable.mjs';
 import { knowledgeDetails, knowledgeRows } from '../figures/knowledge.mjs';
 import { listDetails, listRows } from '../figures/list.mjs';
 import { memoryDetails, memoryRows } from '../figures/memory.mjs';
@@ -28,6 +29,7 @@ export function buildRows(results) {
   modelsRows(F, add);
   moderationRows(F, add);
   knowledgeRows(F, add);
+  durableRows(F, add);
   return rows;
 }
 
@@ -91,6 +93,7 @@ ${memoryDetails(F)}
 ${modelsDetails(F)}
 ${moderationDetails(F)}
 ${knowledgeDetails(F)}
+${durableDetails(F)}
 ${profileDetails(F)}
 ## Method
 

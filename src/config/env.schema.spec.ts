@@ -33,6 +33,8 @@ describe(validateEnv.name, () => {
       RAG_EMBEDDING_DIMENSIONS: 1536,
       RAG_EMBEDDING_BATCH_SIZE: 64,
       RAG_HNSW_EF_SEARCH: 40,
+      AI_STREAM_RETENTION_MS: 300000,
+      AI_SSE_HEARTBEAT_MS: 15000,
     });
     expect(env.OPENAI_API_KEY).toBeUndefined();
     expect(env.BULL_BOARD_USER).toBeUndefined();

@@ -260,6 +260,16 @@ export class EnvironmentVariables {
   @IsInt()
   @Min(0)
   SHUTDOWN_GRACE_MS: number = 10_000;
+
+  // How long a stream stays resumable after it ends (its log and terminal event are kept in Redis).
+  @IsInt()
+  @Min(1_000)
+  AI_STREAM_RETENTION_MS: number = 300_000;
+
+  // Comment lines sent on an idle Server-Sent Events response, so proxies do not close it.
+  @IsInt()
+  @Min(100)
+  AI_SSE_HEARTBEAT_MS: number = 15_000;
 }
 
 // Which halves of the service a process runs: `api` serves HTTP and the socket gateway and only

@@ -26,6 +26,7 @@ describe('OpenAPI document (e2e)', () => {
     expect(body.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(Object.keys(body.paths).sort()).toEqual([
       '/api/v1/ai/chat',
+      '/api/v1/ai/chat/stream',
       '/api/v1/ai/conversations',
       '/api/v1/ai/conversations/{id}',
       '/api/v1/ai/documents',
@@ -38,6 +39,9 @@ describe('OpenAPI document (e2e)', () => {
       '/api/v1/ai/prompts',
       '/api/v1/ai/prompts/{id}',
       '/api/v1/ai/search',
+      '/api/v1/ai/streams',
+      '/api/v1/ai/streams/{streamId}/events',
+      '/api/v1/ai/streams/{streamId}/stop',
       '/api/v1/ai/usage',
       '/api/v1/auth/login',
       '/api/v1/auth/me',
@@ -87,6 +91,11 @@ describe('OpenAPI document (e2e)', () => {
     ]);
     expect(body.paths['/api/v1/ai/chat'].post.security).toEqual([{ bearer: [] }]);
     expect(body.paths['/api/v1/ai/chat'].post.responses['201'].content['application/json'].schema.$ref).toBe('#/components/schemas/ChatResponseDto');
+    // The SSE route takes the /chat body as it is.
+    expect(body.paths['/api/v1/ai/chat/stream'].post.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/ChatRequestDto');
+    expect(Object.keys(body.paths['/api/v1/ai/chat/stream'].post.responses['200'].content)).toEqual(['text/event-stream']);
+    expect(Object.keys(schemas.RunningStreamResponseDto.properties)).toEqual(['streamId', 'conversationId', 'startedAt', 'resumable']);
+    expect(body.paths['/api/v1/ai/streams/{streamId}/stop'].post.security).toEqual([{ bearer: [] }]);
   });
 
   // The REST part of docs/api.md is rendered from this document; `npm run docs:api`

@@ -58,14 +58,15 @@ describe('AI gateway /ai (e2e)', () => {
     socket.emit('chat:start', { userId: 'your-user-id', message: 'Explain NestJS', conversationId: null, model: 'gpt-4', maxTokens: 4096, temperature: 0.7 });
     await waitForTerminal(events);
 
-    const conversationId = events[0].data.conversationId;
+    const { conversationId, streamId } = events[0].data;
     const end = events.at(-1)!;
+    // Part 1's events; the stream named where it starts, its chunks numbered 1, 2, 3...
     expect(events).toEqual([
-      { event: 'chat:conversation', data: { conversationId: anyId } },
-      { event: 'chat:user-message', data: { messageId: anyId, content: 'Explain NestJS', conversationId } },
-      { event: 'chat:message', data: { content: 'Nest', conversationId } },
-      { event: 'chat:message', data: { content: 'JS is ', conversationId } },
-      { event: 'chat:message', data: { content: 'great.', conversationId } },
+      { event: 'chat:conversation', data: { conversationId: anyId, streamId: anyId } },
+      { event: 'chat:user-message', data: { messageId: anyId, content: 'Explain NestJS', conversationId, streamId } },
+      { event: 'chat:message', data: { content: 'Nest', conversationId, seq: 1, streamId } },
+      { event: 'chat:message', data: { content: 'JS is ', conversationId, seq: 2, streamId } },
+      { event: 'chat:message', data: { content: 'great.', conversationId, seq: 3, streamId } },
       // gpt-4 at $30 / $60 per million tokens: 10 × 30 + 5 × 60 = 600 millionths of a dollar.
       { event: 'chat:end', data: { totalTokens: 15, model: 'gpt-4', costUsd: 0.0006, messageId: anyId, conversationId } },
     ]);

@@ -10,6 +10,7 @@ import { documentUploadOptions } from '../knowledge/document-upload';
 import { KnowledgeModule } from '../knowledge/knowledge.module';
 import { PromptsModule } from '../prompts/prompts.module';
 import { UsageModule } from '../usage/usage.module';
+import { AiStreamModule } from '../stream/ai-stream.module';
 import { AiJobsController } from './ai-jobs.controller';
 import { ChatController } from './chat.controller';
 import { ConversationsController } from './conversations.controller';
@@ -18,6 +19,7 @@ import { EmbeddingsController } from './embeddings.controller';
 import { ModelsController } from './models.controller';
 import { PromptsController } from './prompts.controller';
 import { SearchController } from './search.controller';
+import { StreamsController } from './streams.controller';
 import { UsageController } from './usage.controller';
 
 // The REST routes under /api/v1/ai, served by the api role only. The feature modules they call hold
@@ -32,6 +34,7 @@ import { UsageController } from './usage.controller';
     ModelsModule,
     PromptsModule,
     KnowledgeModule,
+    AiStreamModule,
     // The document upload's limits depend on DOCUMENT_MAX_BYTES, which decorators cannot read.
     MulterModule.registerAsync({ inject: [AppConfigService], useFactory: (config: AppConfigService) => documentUploadOptions(config.get('DOCUMENT_MAX_BYTES')) }),
   ],
@@ -45,6 +48,7 @@ import { UsageController } from './usage.controller';
     PromptsController,
     DocumentsController,
     SearchController,
+    StreamsController,
   ],
 })
 export class AiApiModule {}

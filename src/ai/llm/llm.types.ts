@@ -1,5 +1,5 @@
 // How a call reached the service; a label on its logs and metrics.
-export type AiTransport = 'rest' | 'ws' | 'job';
+export type AiTransport = 'rest' | 'ws' | 'sse' | 'job';
 
 // Who a call is for, for logs and metrics (never sent upstream).
 export interface CallContext {

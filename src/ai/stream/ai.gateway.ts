@@ -67,8 +67,14 @@ export class AiGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayD
     void this.streams.start(socket, socket.data.user.id, payload);
   }
 
+  // Without a payload: the socket's own stream; with `{ streamId }`: any stream of the user, on any instance.
   @SubscribeMessage(CHAT_EVENTS.stop)
-  stopChat(@ConnectedSocket() socket: AuthedSocket): void {
-    this.streams.stop(socket.id, 'client');
+  stopChat(@ConnectedSocket() socket: AuthedSocket, @MessageBody() payload: unknown): void {
+    void this.streams.stopFromClient(socket, socket.data.user.id, payload);
+  }
+
+  @SubscribeMessage(CHAT_EVENTS.resume)
+  resumeChat(@ConnectedSocket() socket: AuthedSocket, @MessageBody() payload: unknown): void {
+    void this.streams.resume(socket, socket.data.user.id, payload);
   }
 }

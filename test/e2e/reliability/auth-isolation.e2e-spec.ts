@@ -18,6 +18,7 @@ interface Route {
   path: string;
   isPublic: boolean;
   bodyFields: string[];
+  hasBody: boolean;
 }
 
 async function routesOf(t: TestApp): Promise<Route[]> {
@@ -32,6 +33,7 @@ async function routesOf(t: TestApp): Promise<Route[]> {
       path,
       isPublic: !op.security,
       bodyFields: Object.keys(schemaOf(op)?.properties ?? {}),
+      hasBody: op.requestBody !== undefined,
     })),
   );
 }
@@ -125,6 +127,12 @@ describe('authentication and isolation (e2e)', () => {
     const job = await t.http.post('/api/v1/ai/jobs/embeddings').set(owner.auth).send({ text: 'private' }).expect(202);
     await eventually(async () => (await t.http.get(`/api/v1/ai/jobs/${job.body.jobId}`).set(owner.auth).expect(200)).body.state === 'completed', 10_000, 50);
     const prompt = await t.http.post('/api/v1/ai/prompts').set(owner.auth).send({ name: 'private', template: 'Hi {{name}}' }).expect(201);
+    const sse = await fetch(`${t.url}/api/v1/ai/chat/stream`, {
+      method: 'POST',
+      headers: { ...owner.auth, 'Content-Type': 'application/json' },
+      body: '{"message":"private stream"}',
+    });
+    const streamId = /"streamId":"([0-9a-f-]{36})"/.exec(await sse.text())![1];
     const before = await t.prisma.message.findMany({ where: { conversationId }, orderBy: { createdAt: 'asc' } });
     const promptBefore = await t.prisma.promptTemplate.findUniqueOrThrow({ where: { id: prompt.body.id } });
     const document = await t.http.post('/api/v1/ai/documents').set(owner.auth).send({ title: 'private', text: 'Private notes.' }).expect(202);
@@ -137,11 +145,13 @@ describe('authentication and isolation (e2e)', () => {
     const targetOf = (path: string): [string, string] =>
       path.includes('{jobId}')
         ? [job.body.jobId, 'Job']
-        : path.startsWith('/api/v1/ai/prompts/')
-          ? [prompt.body.id, 'Prompt']
-          : path.startsWith('/api/v1/ai/documents/')
-            ? [document.body.id, 'Document']
-            : [conversationId, 'Conversation'];
+        : path.includes('{streamId}')
+          ? [streamId, 'Stream']
+          : path.startsWith('/api/v1/ai/prompts/')
+            ? [prompt.body.id, 'Prompt']
+            : path.startsWith('/api/v1/ai/documents/')
+              ? [document.body.id, 'Document']
+              : [conversationId, 'Conversation'];
     for (const route of routes.filter((r) => !r.isPublic)) {
       if (route.path.includes('{')) {
         const [id, what] = targetOf(route.path);
@@ -165,6 +175,14 @@ describe('authentication and isolation (e2e)', () => {
       const events = recordEvents(socket);
       socket.emit('chat:start', { message: 'let me in', conversationId, userId: owner.id });
       expect(await waitForTerminal(events)).toEqual({ event: 'chat:error', data: { message: 'Conversation not found', code: 404 } });
+      for (const [event, payload] of [
+        ['chat:resume', { streamId, lastSeq: 0 }],
+        ['chat:stop', { streamId }],
+      ] as const) {
+        events.length = 0;
+        socket.emit(event, payload);
+        expect(await waitForTerminal(events)).toEqual({ event: 'chat:error', data: { message: 'Stream not found', code: 404 } });
+      }
     } finally {
       socket.close();
     }
@@ -202,7 +220,9 @@ describe('authentication and isolation (e2e)', () => {
         const res = await t.http[route.method.toLowerCase() as 'post'](`${path}?${key}=${value}`)
           .set(route.isPublic ? {} : user.auth)
           .send({ ...body, [key]: value });
-        expect([route.path, key, res.status]).toEqual([route.path, key, 400]);
+        // A route that reads no body (stop a stream) answers for its path alone: the id is unknown.
+        const expected = route.hasBody ? 400 : 404;
+        expect([route.path, key, res.status]).toEqual([route.path, key, expected]);
       }
     }
     const socket = await connectSocket(t.url, user.accessToken);

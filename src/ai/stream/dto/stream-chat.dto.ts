@@ -1,4 +1,4 @@
-import { Allow } from 'class-validator';
+import { Allow, IsBoolean, IsOptional } from 'class-validator';
 import { ChatRequestDto } from '../../chat/dto/chat-request.dto';
 
 // `chat:start` takes the POST /chat body. Clients written from the published examples also send
@@ -6,4 +6,9 @@ import { ChatRequestDto } from '../../chat/dto/chat-request.dto';
 export class StreamChatDto extends ChatRequestDto {
   @Allow()
   userId?: unknown;
+
+  // The stream goes on when the socket disconnects, and can be resumed (chat:resume) on any instance.
+  @IsOptional()
+  @IsBoolean()
+  resumable?: boolean;
 }
