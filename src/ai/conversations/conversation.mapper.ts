@@ -1,4 +1,5 @@
 import type { Conversation, Message } from '../../generated/prisma/client';
+import type { MessageInBranch } from './conversation.repository';
 import { CitationDto, ConversationDetailResponseDto, ConversationResponseDto, MessageResponseDto } from './dto/conversation.dto';
 
 export const mapConversation = (c: Conversation): ConversationResponseDto => ({
@@ -9,12 +10,16 @@ export const mapConversation = (c: Conversation): ConversationResponseDto => ({
   messageCount: c.messageCount,
   totalTokens: c.totalTokens,
   totalCostUsd: c.totalCostUsd,
+  pinned: c.pinned,
+  archived: c.archived,
   createdAt: c.createdAt,
   updatedAt: c.updatedAt,
 });
 
-const mapMessage = (m: Message): MessageResponseDto => ({
+export const mapMessage = (m: MessageInBranch): MessageResponseDto => ({
   id: m.id,
+  parentId: m.parentId,
+  siblingIds: m.siblingIds,
   role: m.role,
   content: m.content,
   promptTokens: m.promptTokens,
@@ -29,7 +34,18 @@ const mapMessage = (m: Message): MessageResponseDto => ({
   createdAt: m.createdAt,
 });
 
-export const mapConversationDetail = (c: Conversation & { messages: Message[] }): ConversationDetailResponseDto => ({
+export const mapConversationDetail = (c: Conversation, messages: MessageInBranch[]): ConversationDetailResponseDto => ({
   ...mapConversation(c),
-  messages: c.messages.map(mapMessage),
+  messages: messages.map(mapMessage),
 });
+
+// A whole tree (messages oldest first): each message's siblings are its parent's children in the same order.
+export function withSiblings(messages: Message[]): MessageInBranch[] {
+  const children = new Map<string | null, string[]>();
+  for (const message of messages) {
+    const siblings = children.get(message.parentId) ?? [];
+    siblings.push(message.id);
+    children.set(message.parentId, siblings);
+  }
+  return messages.map((message) => ({ ...message, siblingIds: children.get(message.parentId)! }));
+}

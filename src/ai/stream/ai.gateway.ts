@@ -67,6 +67,11 @@ export class AiGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayD
     void this.streams.start(socket, socket.data.user.id, payload);
   }
 
+  @SubscribeMessage(CHAT_EVENTS.regenerate)
+  regenerate(@ConnectedSocket() socket: AuthedSocket, @MessageBody() payload: unknown): void {
+    void this.streams.start(socket, socket.data.user.id, payload, 'regenerate');
+  }
+
   @SubscribeMessage(CHAT_EVENTS.stop)
   stopChat(@ConnectedSocket() socket: AuthedSocket): void {
     this.streams.stop(socket.id, 'client');

@@ -8,10 +8,11 @@ import { ShutdownState } from '../../lifecycle/shutdown-state.service';
 import { MetricsService } from '../../metrics/metrics.service';
 import { RateLimitService } from '../../rate-limit/rate-limit.service';
 import { ChatTurnRunner } from '../chat/chat-turn.runner';
-import { TurnEvent } from '../chat/chat-turn.types';
+import { TurnEvent, TurnRequest } from '../chat/chat-turn.types';
 import { CHAT_EVENTS } from './chat-stream.constants';
-import { StopReason, StreamClient } from './chat-stream.types';
+import { StopReason, StreamClient, StreamKind } from './chat-stream.types';
 import { StreamChatDto } from './dto/stream-chat.dto';
+import { StreamRegenerateDto } from './dto/stream-regenerate.dto';
 
 interface ActiveStream {
   controller: AbortController;
@@ -38,7 +39,9 @@ export class ChatStreamService implements BeforeApplicationShutdown {
     return this.active.size;
   }
 
-  start(client: StreamClient, userId: string, payload: unknown): Promise<void> {
+  // `chat:start` (a new message) or `chat:regenerate` (a new answer to an assistant message's question):
+  // the same path, so both get the same events, limits and stop handling.
+  start(client: StreamClient, userId: string, payload: unknown, kind: StreamKind = 'start'): Promise<void> {
     if (this.active.has(client.id)) {
       this.emitError(client, new AppError('STREAM_IN_PROGRESS', 'A stream is already running on this connection'));
       return Promise.resolve();
@@ -51,7 +54,7 @@ export class ChatStreamService implements BeforeApplicationShutdown {
     const stream: ActiveStream = { controller: new AbortController(), done: Promise.resolve() };
     this.active.set(client.id, stream);
     this.metrics.streamStarted();
-    stream.done = this.run(client, userId, payload, stream.controller.signal).finally(() => {
+    stream.done = this.run(client, userId, payload, kind, stream.controller.signal).finally(() => {
       this.active.delete(client.id);
       this.metrics.streamEnded();
     });
@@ -82,12 +85,13 @@ export class ChatStreamService implements BeforeApplicationShutdown {
     }
   }
 
-  private async run(client: StreamClient, userId: string, payload: unknown, signal: AbortSignal): Promise<void> {
+  private async run(client: StreamClient, userId: string, payload: unknown, kind: StreamKind, signal: AbortSignal): Promise<void> {
     try {
-      const input = await validateDto(StreamChatDto, payload);
+      const { input, regenerate } = await turnOf(kind, payload);
       const events = this.turns.run({
         userId,
         input,
+        regenerate,
         transport: 'ws',
         isStreamed: true,
         signal,
@@ -137,4 +141,11 @@ export class ChatStreamService implements BeforeApplicationShutdown {
     if (status >= 500 && !(error instanceof AppError)) this.logger.error({ err: error, socketId: client.id }, 'stream failed');
     client.emit(CHAT_EVENTS.error, { message: Array.isArray(message) ? message.join('; ') : message, code: status, ...fields });
   }
+}
+
+// A stream's payload, validated, as the turn runner takes it.
+async function turnOf(kind: StreamKind, payload: unknown): Promise<Pick<TurnRequest, 'input' | 'regenerate'>> {
+  if (kind === 'start') return { input: await validateDto(StreamChatDto, payload) };
+  const { conversationId, messageId, model, maxTokens, temperature } = await validateDto(StreamRegenerateDto, payload);
+  return { input: { conversationId, model, maxTokens, temperature }, regenerate: { messageId } };
 }

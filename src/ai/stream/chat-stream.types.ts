@@ -6,3 +6,6 @@ export interface StreamClient {
 }
 
 export type StopReason = 'client' | 'disconnect' | 'shutdown';
+
+// What a stream runs: a new message (`chat:start`) or a new answer to an earlier question (`chat:regenerate`).
+export type StreamKind = 'start' | 'regenerate';
