@@ -81,10 +81,8 @@ export function cleanTitle(text: string): string {
     .map((l) => l.trim())
     .find((l) => l.length > 0);
   if (!line) return '';
-  const bare = line
-    .replace(/^#+\s*/, '')
-    .replace(/^title\s*:\s*/i, '')
-    .replace(/^["'“”‘’*_`]+|["'“”‘’*_`]+$/g, '')
+  const unquote = (text: string) => text.replace(/^["'“”‘’*_`]+|["'“”‘’*_`]+$/g, '').trim();
+  const bare = unquote(unquote(line.replace(/^#+\s*/, '')).replace(/^title\s*:\s*/i, ''))
     .replace(/\.$/, '')
     .replace(/\s+/g, ' ')
     .trim();

@@ -40,12 +40,12 @@ export class UpdateConversationDto {
   systemPrompt?: string | null;
 
   @ApiPropertyOptional({ example: true, description: 'Pinned conversations lead the list' })
-  @IsOptional()
+  @ValidateIf((_, value) => value !== undefined)
   @IsBoolean()
   pinned?: boolean;
 
   @ApiPropertyOptional({ example: false, description: 'Archived conversations leave the list (GET /conversations?archived=true lists them)' })
-  @IsOptional()
+  @ValidateIf((_, value) => value !== undefined)
   @IsBoolean()
   archived?: boolean;
 }
