@@ -1,8 +1,7 @@
-import { BullModule } from '@nestjs/bull';
 import { Module } from '@nestjs/common';
 import { BudgetModule } from '../../budget/budget.module';
 import { PrismaModule } from '../../prisma/prisma.module';
-import { AI_JOBS_QUEUE } from '../../queue/queue.constants';
+import { AiQueueModule } from '../../queue/ai-queue.module';
 import { RealtimeModule } from '../../realtime/realtime.module';
 import { LlmModule } from '../llm/llm.module';
 import { ModelsModule } from '../models/models.module';
@@ -13,7 +12,7 @@ import { TitleScheduler } from './title-scheduler';
 // Model-written conversation titles (AI_AUTO_TITLE): the chat turn queues the job, the AI job
 // worker runs it.
 @Module({
-  imports: [BullModule.registerQueue({ name: AI_JOBS_QUEUE }), PrismaModule, BudgetModule, LlmModule, ModelsModule, RealtimeModule],
+  imports: [AiQueueModule, PrismaModule, BudgetModule, LlmModule, ModelsModule, RealtimeModule],
   providers: [TitleScheduler, ConversationTitlesService, ConversationTitlesRepository],
   exports: [TitleScheduler, ConversationTitlesService],
 })
