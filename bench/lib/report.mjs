@@ -4,6 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { branchingDetails, branchingRows } from '../figures/branching.mjs';
 import { concurrentDetails, concurrentRows } from '../figures/concurrent.mjs';
 import { knowledgeDetails, knowledgeRows } from '../figures/knowledge.mjs';
 import { listDetails, listRows } from '../figures/list.mjs';
@@ -28,6 +29,7 @@ export function buildRows(results) {
   modelsRows(F, add);
   moderationRows(F, add);
   knowledgeRows(F, add);
+  branchingRows(F, add);
   return rows;
 }
 
@@ -91,6 +93,7 @@ ${memoryDetails(F)}
 ${modelsDetails(F)}
 ${moderationDetails(F)}
 ${knowledgeDetails(F)}
+${branchingDetails(F)}
 ${profileDetails(F)}
 ## Method
 

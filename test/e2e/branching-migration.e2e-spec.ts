@@ -92,7 +92,12 @@ describe('the branching migration on existing flat conversations (e2e)', () => {
     const owner = await registerUser(t);
     await db.query(`UPDATE "Conversation" SET "userId" = $1`, [owner.id]);
     const shown = (await t.http.get(`/api/v1/ai/conversations/${flat}`).set(owner.auth).expect(200)).body;
-    expect(shown.messages.map((m: { content: string }) => m.content)).toEqual(['First: tell me about albatrosses', 'Second: an answer about albatrosses', 'Third', 'Fourth']);
+    expect(shown.messages.map((m: { content: string }) => m.content)).toEqual([
+      'First: tell me about albatrosses',
+      'Second: an answer about albatrosses',
+      'Third',
+      'Fourth',
+    ]);
     expect(shown.messages.map((m: { siblingIds: string[] }) => m.siblingIds.length)).toEqual([1, 1, 1, 1]);
 
     // The next turn follows the last message, with the whole history.

@@ -298,10 +298,11 @@ describe('conversations that branch: edit, regenerate, branches and the tree (e2
     const byDefault = await t.http.get(`/api/v1/ai/conversations/${conversationId}/export`).set(user.auth).expect(200);
     expect(JSON.parse(byDefault.text)).toEqual(shown);
 
-    const md = await t.http.get(`/api/v1/ai/conversations/${conversationId}/export?format=md&leafId=${a2.id}`).set(user.auth).buffer(true).parse(textParser).expect(200);
-    expect(md.headers['content-type']).toBe('text/markdown; charset=utf-8');
-    expect(md.headers['content-disposition']).toBe(`attachment; filename="conversation-${conversationId}.md"`);
-    const text = md.body as string;
+    const md = await fetch(`${t.url}/api/v1/ai/conversations/${conversationId}/export?format=md&leafId=${a2.id}`, { headers: user.auth });
+    expect(md.status).toBe(200);
+    expect(md.headers.get('content-type')).toBe('text/markdown; charset=utf-8');
+    expect(md.headers.get('content-disposition')).toBe(`attachment; filename="conversation-${conversationId}.md"`);
+    const text = await md.text();
     expect(text.startsWith('# Q1\n')).toBe(true);
     expect(text.match(/^## .*$/gm)!.map((h) => h.split(' · ')[0])).toEqual(['## User', '## Assistant', '## User', '## Assistant']);
     expect(text).toContain('\n\nA2\n');
@@ -313,10 +314,3 @@ describe('conversations that branch: edit, regenerate, branches and the tree (e2
     await t.http.get(`/api/v1/ai/conversations/${conversationId}/export?format=md`).set(other.auth).expect(404);
   });
 });
-
-function textParser(res: NodeJS.ReadableStream & { setEncoding(e: string): void }, callback: (error: Error | null, body: string) => void): void {
-  let text = '';
-  res.setEncoding('utf8');
-  res.on('data', (chunk: string) => (text += chunk));
-  res.on('end', () => callback(null, text));
-}

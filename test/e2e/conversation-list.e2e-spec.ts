@@ -90,7 +90,10 @@ describe('the conversation list: pin, archive and full-text search (e2e)', () =>
     expect((await list(user, '?q=%22weather%20like%22')).data.map((c) => c.id)).toEqual([onlyInMessage]);
     expect((await list(user, '?q=zanzibar%20-weather')).data.map((c) => c.id)).toEqual([inTitleToo]);
     // Paging applies to the matches.
-    expect(await list(user, '?q=zanzibar&limit=1&page=2')).toEqual({ data: [expect.objectContaining({ id: onlyInMessage })], meta: { total: 2, page: 2, limit: 1, totalPages: 2 } });
+    expect(await list(user, '?q=zanzibar&limit=1&page=2')).toEqual({
+      data: [expect.objectContaining({ id: onlyInMessage })],
+      meta: { total: 2, page: 2, limit: 1, totalPages: 2 },
+    });
     // Nothing of the other user's, whose conversation matches too.
     expect((await list(other, '?q=zanzibar')).data.map((c) => c.id)).toEqual([theirs]);
     // No match, and a query of stop words only, find nothing.

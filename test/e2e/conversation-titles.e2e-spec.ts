@@ -21,7 +21,11 @@ describe('model-written conversation titles, AI_AUTO_TITLE (e2e)', () => {
   it('after the first answer a job asks the default model for a title, stores it, tells every socket of the user and counts its tokens', async () => {
     const user = await registerUser(t);
     const other = await registerUser(t);
-    const [tab1, tab2, stranger] = await Promise.all([connectSocket(t.url, user.accessToken), connectSocket(t.url, user.accessToken), connectSocket(t.url, other.accessToken)]);
+    const [tab1, tab2, stranger] = await Promise.all([
+      connectSocket(t.url, user.accessToken),
+      connectSocket(t.url, user.accessToken),
+      connectSocket(t.url, other.accessToken),
+    ]);
     try {
       const [events1, events2, strangerEvents] = [recordEvents(tab1), recordEvents(tab2), recordEvents(stranger)];
       fake.enqueue(

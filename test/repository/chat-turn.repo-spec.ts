@@ -53,7 +53,8 @@ describe('ChatTurnRepository (PostgreSQL)', () => {
     }
     return Object.assign(conversation, { messageIds: ids });
   }
-  const turn = (role: 'USER' | 'ASSISTANT', content: string) => expect.objectContaining({ id: expect.any(String), role, content, status: 'complete', contentTokens: null });
+  const turn = (role: 'USER' | 'ASSISTANT', content: string) =>
+    expect.objectContaining({ id: expect.any(String), role, content, status: 'complete', contentTokens: null });
 
   describe('findTurnContext', () => {
     it('is null for a user that does not exist', async () => {
@@ -72,7 +73,13 @@ describe('ChatTurnRepository (PostgreSQL)', () => {
         anchor: newest,
         history: [turn('USER', 'm3'), turn('ASSISTANT', 'm4'), turn('USER', 'm5')],
       });
-      await expect(context(conversation.id, user.id, 0)).resolves.toEqual({ withinBudget: true, conversationFound: true, systemPrompt: null, anchor: newest, history: [] });
+      await expect(context(conversation.id, user.id, 0)).resolves.toEqual({
+        withinBudget: true,
+        conversationFound: true,
+        systemPrompt: null,
+        anchor: newest,
+        history: [],
+      });
     });
 
     it('walks the path to the anchor through a tree, never a sibling branch', async () => {
@@ -80,7 +87,9 @@ describe('ChatTurnRepository (PostgreSQL)', () => {
       const conversation = await conversationWith(user.id, ['q1', 'a1', 'q2', 'a2']);
       const [, a1, q2] = conversation.messageIds;
       // An edit of q2 (a second child of a1), answered, created after everything else.
-      const edited = await db.prisma.message.create({ data: { conversationId: conversation.id, parentId: a1, role: 'USER', content: 'q2 edited', createdAt: new Date(Date.UTC(2026, 0, 2)) } });
+      const edited = await db.prisma.message.create({
+        data: { conversationId: conversation.id, parentId: a1, role: 'USER', content: 'q2 edited', createdAt: new Date(Date.UTC(2026, 0, 2)) },
+      });
       const contents = (found: Awaited<ReturnType<typeof context>>) => found!.history.map((m) => m.content);
 
       expect(contents(await context(conversation.id, user.id))).toEqual(['q1', 'a1', 'q2 edited']);

@@ -43,7 +43,7 @@ export class ConversationsController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: "A conversation with one branch of its messages, first message first: the path to leafId, or to the newest message" })
+  @ApiOperation({ summary: 'A conversation with one branch of its messages, first message first: the path to leafId, or to the newest message' })
   @ApiResponse({ status: 200, type: ConversationDetailResponseDto })
   @ApiResponse({ status: 404, description: 'Not found (or not yours), or leafId is not a message of it' })
   get(@CurrentUser() user: AuthUser, @Param('id', ParseUUIDPipe) id: string, @Query() query: ConversationBranchQueryDto): Promise<ConversationDetailResponseDto> {

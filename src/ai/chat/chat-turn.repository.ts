@@ -15,9 +15,30 @@ type TurnContextRow = { withinBudget: boolean; conversationFound: boolean; syste
 };
 
 // Every column of a message (a regenerated answer's question is the turn's user message, whole).
-const MESSAGE_COLUMNS = ['id', 'conversationId', 'parentId', 'role', 'content', 'promptTokens', 'completionTokens', 'contentTokens', 'tokens', 'costUsd', 'tokensEstimated', 'model', 'status', 'idempotencyKey', 'flagged', 'categories', 'citations', 'createdAt'] as const;
+const MESSAGE_COLUMNS = [
+  'id',
+  'conversationId',
+  'parentId',
+  'role',
+  'content',
+  'promptTokens',
+  'completionTokens',
+  'contentTokens',
+  'tokens',
+  'costUsd',
+  'tokensEstimated',
+  'model',
+  'status',
+  'idempotencyKey',
+  'flagged',
+  'categories',
+  'citations',
+  'createdAt',
+] as const;
 const HISTORY_COLUMNS = Prisma.raw(MESSAGE_COLUMNS.map((column) => `m."${column}"`).join(', '));
-const HISTORY_OUTPUT = Prisma.raw(MESSAGE_COLUMNS.map((column) => (column === 'role' || column === 'status' ? `h."${column}"::text AS "${column}"` : `h."${column}"`)).join(', '));
+const HISTORY_OUTPUT = Prisma.raw(
+  MESSAGE_COLUMNS.map((column) => (column === 'role' || column === 'status' ? `h."${column}"::text AS "${column}"` : `h."${column}"`)).join(', '),
+);
 type OpenTurnRow = { held: boolean; conversationFound: boolean } & { [K in keyof Message]: Message[K] | null };
 
 // The statements of a chat turn: one read before the model is called, one write beside the model
@@ -68,7 +89,7 @@ export class ChatTurnRepository {
     if (rows.length === 0) return null;
     const history = rows
       .filter((row): row is TurnContextRow & Message => row.id !== null)
-      .map(({ withinBudget: _w, conversationFound: _c, systemPrompt: _s, anchorId: _a, anchorRole: _r, ...message }) => message as Message);
+      .map(({ withinBudget: _w, conversationFound: _c, systemPrompt: _s, anchorId: _a, anchorRole: _r, ...message }) => message);
     const [{ withinBudget, conversationFound, systemPrompt, anchorId, anchorRole }] = rows;
     return { withinBudget, conversationFound, systemPrompt, anchor: anchorId === null ? null : { id: anchorId, role: anchorRole }, history };
   }

@@ -162,7 +162,8 @@ export class ChatTurnRunner {
       const moderation = status === 'complete' ? await this.moderation.checkOutput(text, turn.context) : null;
       const message = await this.dbPhase(() => this.close(turn, { content: text, model: end.modelId, usage: end.usage, costUsd: end.costUsd, status, moderation }));
       isEnded = true;
-      if (turn.isNewConversation && status === 'complete') this.titles.schedule({ userId: turn.userId, conversationId: turn.conversationId, expectedTitle: titleFrom(turn.question) });
+      if (turn.isNewConversation && status === 'complete')
+        this.titles.schedule({ userId: turn.userId, conversationId: turn.conversationId, expectedTitle: titleFrom(turn.question) });
       yield { type: end.isAborted ? 'stopped' : 'end', message };
     } catch (error) {
       isEnded = true;
@@ -210,7 +211,11 @@ export class ChatTurnRunner {
     if (!context) throw new NotFoundError('User');
     if (conversationId && !context.conversationFound) throw new NotFoundError('Conversation');
     if (anchor.kind !== 'newest' && !context.anchor) throw new NotFoundError('Message');
-    const { message, history: path, reusedUserMessage } = regenerate ? regeneratedQuestion(context) : { ...checked, history: context.history, reusedUserMessage: retriedQuestion };
+    const {
+      message,
+      history: path,
+      reusedUserMessage,
+    } = regenerate ? regeneratedQuestion(context) : { ...checked, history: context.history, reusedUserMessage: retriedQuestion };
     const moderation = checked.moderation;
     if (message === null) throw new AppError('VALIDATION_FAILED', 'The turn has no question');
     if (!context.withinBudget) throw new TokenLimitExceededError();

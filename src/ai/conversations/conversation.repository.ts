@@ -15,9 +15,30 @@ export type BranchResult = { outcome: 'found'; messages: MessageInBranch[] } | {
 // The GIN indexes of the migration are built with it, so it is part of the schema.
 const SEARCH_CONFIG = Prisma.sql`'english'::regconfig`;
 const CONVERSATION_COLUMNS = Prisma.sql`c."id", c."userId", c."title", c."systemPrompt", c."messageCount", c."totalTokens", c."totalCostUsd", c."pinned", c."archived", c."createdAt", c."updatedAt"`;
-const MESSAGE_COLUMNS = ['id', 'conversationId', 'parentId', 'role', 'content', 'promptTokens', 'completionTokens', 'contentTokens', 'tokens', 'costUsd', 'tokensEstimated', 'model', 'status', 'idempotencyKey', 'flagged', 'categories', 'citations', 'createdAt'];
+const MESSAGE_COLUMNS = [
+  'id',
+  'conversationId',
+  'parentId',
+  'role',
+  'content',
+  'promptTokens',
+  'completionTokens',
+  'contentTokens',
+  'tokens',
+  'costUsd',
+  'tokensEstimated',
+  'model',
+  'status',
+  'idempotencyKey',
+  'flagged',
+  'categories',
+  'citations',
+  'createdAt',
+];
 const PATH_COLUMNS = Prisma.raw(MESSAGE_COLUMNS.map((column) => `m."${column}"`).join(', '));
-const BRANCH_OUTPUT = Prisma.raw(MESSAGE_COLUMNS.map((column) => (column === 'role' || column === 'status' ? `p."${column}"::text AS "${column}"` : `p."${column}"`)).join(', '));
+const BRANCH_OUTPUT = Prisma.raw(
+  MESSAGE_COLUMNS.map((column) => (column === 'role' || column === 'status' ? `p."${column}"::text AS "${column}"` : `p."${column}"`)).join(', '),
+);
 export type ConversationWithMessages = Conversation & { messages: Message[] };
 export interface ConversationPage {
   conversations: Conversation[];

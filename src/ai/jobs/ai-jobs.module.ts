@@ -16,16 +16,7 @@ import { AI_JOBS_QUEUE } from './ai-jobs.constants';
 // The `ai-tasks` queue and its producer, in every role: the api role enqueues, the worker role
 // (AiJobsWorkerModule) processes, both report the queue's depth.
 @Module({
-  imports: [
-    AiQueueModule,
-    MetricsModule,
-    BudgetModule,
-    ConversationsModule,
-    ModelsModule,
-    ModerationModule,
-    PromptsModule,
-    KnowledgeModule,
-  ],
+  imports: [AiQueueModule, MetricsModule, BudgetModule, ConversationsModule, ModelsModule, ModerationModule, PromptsModule, KnowledgeModule],
   providers: [AiJobsService],
   exports: [AiJobsService, AiQueueModule],
 })

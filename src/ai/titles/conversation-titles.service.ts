@@ -61,7 +61,14 @@ export class ConversationTitlesService {
     const { usage } = end;
     await this.budget.settle(userId, {
       heldTokens,
-      usage: { kind: 'title', model: end.modelId, promptTokens: usage.promptTokens, completionTokens: usage.completionTokens, totalTokens: usage.totalTokens, costUsd: end.costUsd },
+      usage: {
+        kind: 'title',
+        model: end.modelId,
+        promptTokens: usage.promptTokens,
+        completionTokens: usage.completionTokens,
+        totalTokens: usage.totalTokens,
+        costUsd: end.costUsd,
+      },
       idempotencyKey: `${attempt.idempotencyKey}:title`,
     });
     const title = cleanTitle(text);

@@ -1,0 +1,259 @@
+// Figure 12: conversations that branch.
+//   - GET /ai/conversations?q=… (full-text search) for a user with 10,000 conversations and 100,000
+//     messages, one client, sequential: p50/p99 (target p99 ≤ 50 ms);
+//   - GET /ai/conversations/:id on a 1,000-message tree (an 800-message branch, 200 siblings beside
+//     it), the default branch and one chosen by leafId: p50/p99 (target p99 ≤ 10 ms);
+//   - statements of a turn with parentMessageId against a plain one (REST and socket) and of a
+//     regenerate, counted on the wire by figure 5's proxy (target: no more than a plain turn).
+import { createRequire } from 'node:module';
+import { createHash, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { answerText } from '../lib/answer.mjs';
+import { connectSocket, postJson, streamViaSocket } from '../lib/clients.mjs';
+import { freePort, log, stopProcess } from '../lib/children.mjs';
+import { check, f1, missBy } from '../lib/format.mjs';
+import { msg } from '../lib/load.mjs';
+import { startPgCounterProxy } from '../lib/pg-counter-proxy.mjs';
+import { setFakeProfile, startService } from '../lib/services.mjs';
+import { percentile } from '../lib/stats.mjs';
+
+const require = createRequire(import.meta.url);
+const jwt = require('jsonwebtoken');
+
+const SEARCH_CONVERSATIONS = 10_000;
+const SEARCH_PER_CONVERSATION = 10;
+// Each message names two of TOPICS topics, so a topic is in ~1% of the messages (~1,000 of them, in
+// ~550 conversations): a search with a real result list to rank and page, not a lookup of one row.
+const TOPICS = 200;
+const TREE_CHAIN = 800;
+const TREE_SIBLING_EVERY = 4;
+
+export async function figureBranching(ctx, statementsUser) {
+  const { opts, fake } = ctx;
+  const { sizes } = opts;
+  const seeded = await seedBranchingUser(opts.databaseUrl, { secret: opts.jwtSecret, tokenLimit: opts.tokenLimit });
+  log(
+    `fig 12: seeded ${SEARCH_CONVERSATIONS} conversations / ${SEARCH_CONVERSATIONS * SEARCH_PER_CONVERSATION} messages and a ${seeded.treeSize}-message tree (${f1(seeded.secs)} s)`,
+  );
+  const out = { seedSecs: seeded.secs, treeSize: seeded.treeSize, branchLength: TREE_CHAIN };
+  out.statements = await countStatements(ctx, statementsUser);
+
+  const service = await startService(ctx, 'service-branching', { port: await freePort(), fakeUrl: fake.url });
+  try {
+    const auth = { authorization: `Bearer ${seeded.token}` };
+    const get = async (path) => {
+      const t0 = performance.now();
+      const res = await fetch(`${service.base}${path}`, { headers: auth });
+      const body = await res.json();
+      const ms = performance.now() - t0;
+      if (res.status !== 200) throw new Error(`fig 12: ${path} answered ${res.status}: ${JSON.stringify(body).slice(0, 300)}`);
+      return { ms, body };
+    };
+    const rounds = sizes.branchingRequests ?? 400;
+
+    // Search: a different topic each request (round robin), so no single posting list stays hot.
+    const first = await get(`/api/v1/ai/conversations?q=topic17&limit=20`);
+    if (first.body.meta.total < 300 || first.body.data.length !== 20) throw new Error(`fig 12: unexpected search answer: ${JSON.stringify(first.body.meta)}`);
+    out.searchTotal = first.body.meta.total;
+    for (let i = 0; i < 50; i++) await get(`/api/v1/ai/conversations?q=topic${i % TOPICS}`);
+    const search = [];
+    for (let i = 0; i < rounds; i++) search.push((await get(`/api/v1/ai/conversations?q=topic${(i * 7) % TOPICS}&limit=20`)).ms);
+    out.search = summary(search);
+    const plain = [];
+    for (let i = 0; i < rounds; i++) plain.push((await get(`/api/v1/ai/conversations?limit=20`)).ms);
+    out.plainList = summary(plain);
+    log(
+      `fig 12 search: p50 ${f1(out.search.p50, 2)} ms, p99 ${f1(out.search.p99, 2)} ms (${out.searchTotal} matches for one topic); plain list p50 ${f1(out.plainList.p50, 2)} ms`,
+    );
+
+    // Branch reads: the default (newest) branch, 800 messages deep, and a sibling's branch by leafId.
+    const shown = await get(`/api/v1/ai/conversations/${seeded.treeId}`);
+    if (shown.body.messages.length !== TREE_CHAIN || shown.body.messageCount !== seeded.treeSize) {
+      throw new Error(`fig 12: unexpected branch: ${shown.body.messages.length} messages of ${shown.body.messageCount}`);
+    }
+    const withSiblings = shown.body.messages.filter((m) => m.siblingIds.length === 2).length;
+    if (withSiblings !== TREE_CHAIN / TREE_SIBLING_EVERY) throw new Error(`fig 12: ${withSiblings} messages with a sibling`);
+    for (let i = 0; i < 50; i++) await get(`/api/v1/ai/conversations/${seeded.treeId}`);
+    const branch = [];
+    for (let i = 0; i < rounds; i++) branch.push((await get(`/api/v1/ai/conversations/${seeded.treeId}`)).ms);
+    out.branch = summary(branch);
+    const byLeaf = [];
+    for (let i = 0; i < rounds; i++) byLeaf.push((await get(`/api/v1/ai/conversations/${seeded.treeId}?leafId=${seeded.midSiblingId}`)).ms);
+    out.branchByLeaf = summary(byLeaf);
+    log(
+      `fig 12 branch (${TREE_CHAIN} of ${seeded.treeSize}): p50 ${f1(out.branch.p50, 2)} ms, p99 ${f1(out.branch.p99, 2)} ms; by leafId (${TREE_CHAIN / 2}): p99 ${f1(out.branchByLeaf.p99, 2)} ms`,
+    );
+  } finally {
+    await stopProcess(service.child);
+  }
+  ctx.results.figures.branching = out;
+}
+
+// A plain REST turn, the same with parentMessageId, a socket turn with it, and a regenerate, on an
+// instance whose database connection goes through the counting proxy.
+async function countStatements(ctx, user) {
+  const { opts, fake } = ctx;
+  const proxy = await startPgCounterProxy();
+  const proxied = new URL(opts.databaseUrl);
+  proxied.port = String(proxy.port);
+  const service = await startService(ctx, 'service-branching-statements', { port: await freePort(), fakeUrl: fake.url, env: { DATABASE_URL: proxied.toString() } });
+  const out = {};
+  try {
+    await setFakeProfile(fake, { ttftMs: 5, chunks: 20, cadenceMs: 0, chatDelayMs: 5 });
+    const auth = { authorization: `Bearer ${user.token}` };
+    const rest = async (label, body) => {
+      proxy.take();
+      const res = await postJson(`${service.base}/api/v1/ai/chat`, { message: msg(label), ...body }, auth);
+      await sleep(300);
+      if (!res.ok) throw new Error(`fig 12: ${label} failed: ${JSON.stringify(res.body)}`);
+      return { res, counted: proxy.take() };
+    };
+    const first = await rest('bFirst', {});
+    const conversationId = first.res.body.conversationId;
+    const second = await rest('bSecond', { conversationId });
+    const plainAgain = await rest('bPlain', { conversationId });
+    out.restPlain = counts(plainAgain.counted);
+    // An edit: the new question follows the first answer, beside the second question.
+    out.restParent = counts((await rest('bEdit', { conversationId, parentMessageId: first.res.body.messageId })).counted);
+
+    const socket = await connectSocket(service.base, user.token);
+    socket.bench.conversationId = conversationId;
+    try {
+      const stream = async (label, extra) => {
+        proxy.take();
+        const res = await streamViaSocket(socket, { message: msg(label), expected: answerText(label, 20), ...extra });
+        await sleep(300);
+        if (!res.ok) throw new Error(`fig 12: ${label} failed: ${res.error}`);
+        return counts(proxy.take());
+      };
+      out.streamPlain = await stream('bsPlain', {});
+      out.streamParent = await stream('bsEdit', { parentMessageId: second.res.body.messageId });
+    } finally {
+      socket.close();
+    }
+    proxy.take();
+    const regenerated = await postJson(`${service.base}/api/v1/ai/conversations/${conversationId}/messages/${second.res.body.messageId}/regenerate`, {}, auth);
+    await sleep(300);
+    if (!regenerated.ok) throw new Error(`fig 12: regenerate failed: ${JSON.stringify(regenerated.body)}`);
+    out.regenerate = counts(proxy.take());
+    for (const [k, v] of Object.entries(out)) log(`fig 12 statements ${k}: ${v.statements} (${v.tags.join(' → ')}), ${v.writeTransactions} write tx`);
+  } finally {
+    await stopProcess(service.child);
+    await proxy.close();
+  }
+  return out;
+}
+
+const counts = ({ statements, writeTransactions, tags }) => ({ statements, writeTransactions, tags });
+const summary = (values) => ({ n: values.length, p50: percentile(values, 50), p99: percentile(values, 99), max: Math.max(...values) });
+
+// The search user: SEARCH_CONVERSATIONS conversations of SEARCH_PER_CONVERSATION chained messages,
+// each naming two topics; and one conversation holding the tree: a chain of TREE_CHAIN messages,
+// every TREE_SIBLING_EVERY-th with a sibling (an older version beside it), the chain's end newest.
+// Ids are derived (md5 of a label), so a parent's id is known in the same INSERT … SELECT.
+async function seedBranchingUser(databaseUrl, { secret, tokenLimit }) {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  const t0 = performance.now();
+  try {
+    const id = randomUUID();
+    const email = 'bench-branching@bench.local';
+    await client.query(`INSERT INTO "User" (id, email, "passwordHash", "tokenLimit", "updatedAt") VALUES ($1, $2, 'not-a-hash', $3, now())`, [id, email, tokenLimit]);
+    await client.query(
+      `INSERT INTO "Conversation" (id, "userId", title, "messageCount", "totalTokens", "createdAt", "updatedAt")
+       SELECT md5($1::text || ':c' || g)::uuid, $1::uuid, 'Chat number ' || g, $3::int, $3::int * 25,
+              now() - interval '1 minute' * ($2 - g) - interval '1 day', now() - interval '1 minute' * ($2 - g)
+       FROM generate_series(1, $2::int) g`,
+      [id, SEARCH_CONVERSATIONS, SEARCH_PER_CONVERSATION],
+    );
+    await client.query(
+      `INSERT INTO "Message" (id, "conversationId", "parentId", role, content, tokens, model, status, "createdAt")
+       SELECT md5($1::text || ':c' || g || ':m' || m)::uuid, md5($1::text || ':c' || g)::uuid,
+              CASE WHEN m > 1 THEN md5($1::text || ':c' || g || ':m' || (m - 1))::uuid END,
+              CASE WHEN m % 2 = 1 THEN 'USER'::"Role" ELSE 'ASSISTANT'::"Role" END,
+              'Note ' || m || ' on topic' || (g % $3::int) || ' and topic' || ((g * 7 + m) % $3::int) || ', about as long as a short chat line.',
+              25, CASE WHEN m % 2 = 0 THEN 'gpt-4o-mini' END, 'complete', now() - interval '2 days' + interval '1 second' * (g * 20 + m)
+       FROM generate_series(1, $2::int) g CROSS JOIN generate_series(1, $4::int) m`,
+      [id, SEARCH_CONVERSATIONS, TOPICS, SEARCH_PER_CONVERSATION],
+    );
+    const treeId = md5Uuid(`${id}:tree`);
+    const siblings = TREE_CHAIN / TREE_SIBLING_EVERY;
+    const treeSize = TREE_CHAIN + siblings;
+    await client.query(
+      `INSERT INTO "Conversation" (id, "userId", title, "messageCount", "totalTokens", "createdAt", "updatedAt")
+       VALUES ($1, $2, 'A long tree', $3::int, $3::int * 25, now() - interval '3 days', now() - interval '3 days')`,
+      [treeId, id, treeSize],
+    );
+    // The chain (message i follows i - 1), then the siblings: every 4th message's older twin, same parent.
+    await client.query(
+      `INSERT INTO "Message" (id, "conversationId", "parentId", role, content, tokens, model, status, "createdAt")
+       SELECT md5($1::text || ':t' || i)::uuid, $1::uuid, CASE WHEN i > 1 THEN md5($1::text || ':t' || (i - 1))::uuid END,
+              CASE WHEN i % 2 = 1 THEN 'USER'::"Role" ELSE 'ASSISTANT'::"Role" END,
+              'Tree message ' || i || ', about as long as a short chat line of a long conversation.', 25,
+              CASE WHEN i % 2 = 0 THEN 'gpt-4o-mini' END, 'complete', now() - interval '3 days' + interval '1 second' * i
+       FROM generate_series(1, $2::int) i
+       UNION ALL
+       SELECT md5($1::text || ':s' || i)::uuid, $1::uuid, CASE WHEN i > 1 THEN md5($1::text || ':t' || (i - 1))::uuid END,
+              CASE WHEN i % 2 = 1 THEN 'USER'::"Role" ELSE 'ASSISTANT'::"Role" END,
+              'An earlier version of tree message ' || i || '.', 25,
+              CASE WHEN i % 2 = 0 THEN 'gpt-4o-mini' END, 'complete', now() - interval '3 days' + interval '1 second' * i - interval '500 milliseconds'
+       FROM generate_series($3::int, $2::int, $3::int) i`,
+      [treeId, TREE_CHAIN, TREE_SIBLING_EVERY],
+    );
+    await client.query('ANALYZE');
+    const token = jwt.sign({ sub: id, email, typ: 'access' }, secret, { algorithm: 'HS256', expiresIn: '3h' });
+    // A sibling half way down the chain: its branch is 400 messages.
+    const midSiblingId = md5Uuid(`${treeId}:s${TREE_CHAIN / 2}`);
+    return { id, token, treeId, treeSize, midSiblingId, secs: (performance.now() - t0) / 1000 };
+  } finally {
+    await client.end();
+  }
+}
+
+// PostgreSQL's md5(text)::uuid, in JavaScript.
+function md5Uuid(text) {
+  const hex = createHash('md5').update(text).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+export function branchingRows(F, add) {
+  const B = F.branching;
+  if (!B) return;
+  add(
+    '12 GET /ai/conversations?q= (10,000 conversations, 100,000 messages)',
+    'latency p50 / p99, one client',
+    `${f1(B.search.p50, 2)} / ${f1(B.search.p99, 2)} ms (${B.searchTotal} matches)`,
+    'p99 ≤ 50 ms',
+    check(B.search.p99, '<=', 50) + missBy(B.search.p99, 50),
+  );
+  add(
+    `12 GET /ai/conversations/:id, ${B.branchLength}-message branch of a ${B.treeSize}-message tree`,
+    'latency p50 / p99, one client',
+    `${f1(B.branch.p50, 2)} / ${f1(B.branch.p99, 2)} ms (leafId, ${B.branchLength / 2} messages: ${f1(B.branchByLeaf.p50, 2)} / ${f1(B.branchByLeaf.p99, 2)} ms)`,
+    'p99 ≤ 10 ms',
+    check(B.branch.p99, '<=', 10) + missBy(B.branch.p99, 10),
+  );
+  const S = B.statements;
+  const ok = S.restParent.statements <= S.restPlain.statements && S.streamParent.statements <= S.streamPlain.statements;
+  add(
+    '12 DB per turn with parentMessageId',
+    'statements: REST plain / edit; socket plain / edit; regenerate',
+    `${S.restPlain.statements} / ${S.restParent.statements}; ${S.streamPlain.statements} / ${S.streamParent.statements}; ${S.regenerate.statements}`,
+    'edit ≤ plain',
+    ok ? '✅' : '❌',
+  );
+}
+
+export function branchingDetails(F) {
+  const B = F.branching;
+  if (!B) return '';
+  const lines = Object.entries(B.statements).map(([k, v]) => `- \`${k}\`: ${v.tags.join(' → ')}`);
+  return `### Conversations that branch
+
+- seeding: ${f1(B.seedSecs)} s; the plain list for the same user: p50 ${f1(B.plainList.p50, 2)} ms, p99 ${f1(B.plainList.p99, 2)} ms
+- search: ${B.search.n} requests, max ${f1(B.search.max, 2)} ms; branch: max ${f1(B.branch.max, 2)} ms
+- statements per turn, as seen on the wire:
+${lines.join('\n')}
+`;
+}
