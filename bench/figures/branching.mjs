@@ -151,8 +151,8 @@ const summary = (values) => ({ n: values.length, p50: percentile(values, 50), p9
 // The search user: SEARCH_CONVERSATIONS conversations of SEARCH_PER_CONVERSATION chained messages,
 // each naming two topics; and one conversation holding the tree: a chain of TREE_CHAIN messages,
 // every TREE_SIBLING_EVERY-th with a sibling (an older version beside it), the chain's end newest.
-// Ids are derived (md5 of a label), so a parent's id is known in the same INSERT … SELECT.
-async function seedBranchingUser(databaseUrl, { secret, tokenLimit }) {
+// Ids are derived (md5 of a label, see md5Uuid), so a parent's id is known in the same INSERT … SELECT.
+export async function seedBranchingUser(databaseUrl, { secret, tokenLimit }) {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   const t0 = performance.now();
@@ -162,15 +162,15 @@ async function seedBranchingUser(databaseUrl, { secret, tokenLimit }) {
     await client.query(`INSERT INTO "User" (id, email, "passwordHash", "tokenLimit", "updatedAt") VALUES ($1, $2, 'not-a-hash', $3, now())`, [id, email, tokenLimit]);
     await client.query(
       `INSERT INTO "Conversation" (id, "userId", title, "messageCount", "totalTokens", "createdAt", "updatedAt")
-       SELECT md5($1::text || ':c' || g)::uuid, $1::uuid, 'Chat number ' || g, $3::int, $3::int * 25,
+       SELECT ${idOf(`$1::text || ':c' || g`)}, $1::uuid, 'Chat number ' || g, $3::int, $3::int * 25,
               now() - interval '1 minute' * ($2 - g) - interval '1 day', now() - interval '1 minute' * ($2 - g)
        FROM generate_series(1, $2::int) g`,
       [id, SEARCH_CONVERSATIONS, SEARCH_PER_CONVERSATION],
     );
     await client.query(
       `INSERT INTO "Message" (id, "conversationId", "parentId", role, content, tokens, model, status, "createdAt")
-       SELECT md5($1::text || ':c' || g || ':m' || m)::uuid, md5($1::text || ':c' || g)::uuid,
-              CASE WHEN m > 1 THEN md5($1::text || ':c' || g || ':m' || (m - 1))::uuid END,
+       SELECT ${idOf(`$1::text || ':c' || g || ':m' || m`)}, ${idOf(`$1::text || ':c' || g`)},
+              CASE WHEN m > 1 THEN ${idOf(`$1::text || ':c' || g || ':m' || (m - 1)`)} END,
               CASE WHEN m % 2 = 1 THEN 'USER'::"Role" ELSE 'ASSISTANT'::"Role" END,
               'Note ' || m || ' on topic' || (g % $3::int) || ' and topic' || ((g * 7 + m) % $3::int) || ', about as long as a short chat line.',
               25, CASE WHEN m % 2 = 0 THEN 'gpt-4o-mini' END, 'complete', now() - interval '2 days' + interval '1 second' * (g * 20 + m)
@@ -188,16 +188,16 @@ async function seedBranchingUser(databaseUrl, { secret, tokenLimit }) {
     // The chain (message i follows i - 1), then the siblings: every 4th message's older twin, same parent.
     await client.query(
       `INSERT INTO "Message" (id, "conversationId", "parentId", role, content, tokens, model, status, "createdAt")
-       SELECT md5($1::text || ':t' || i)::uuid, $1::uuid, CASE WHEN i > 1 THEN md5($1::text || ':t' || (i - 1))::uuid END,
+       SELECT ${idOf(`$1::text || ':t' || i`)}, $1::uuid, CASE WHEN i > 1 THEN ${idOf(`$1::text || ':t' || (i - 1)`)} END,
               CASE WHEN i % 2 = 1 THEN 'USER'::"Role" ELSE 'ASSISTANT'::"Role" END,
               'Tree message ' || i || ', about as long as a short chat line of a long conversation.', 25,
-              CASE WHEN i % 2 = 0 THEN 'gpt-4o-mini' END, 'complete', now() - interval '3 days' + interval '1 second' * i
+              CASE WHEN i % 2 = 0 THEN 'gpt-4o-mini' END, 'complete'::"MessageStatus", now() - interval '3 days' + interval '1 second' * i
        FROM generate_series(1, $2::int) i
        UNION ALL
-       SELECT md5($1::text || ':s' || i)::uuid, $1::uuid, CASE WHEN i > 1 THEN md5($1::text || ':t' || (i - 1))::uuid END,
+       SELECT ${idOf(`$1::text || ':s' || i`)}, $1::uuid, CASE WHEN i > 1 THEN ${idOf(`$1::text || ':t' || (i - 1)`)} END,
               CASE WHEN i % 2 = 1 THEN 'USER'::"Role" ELSE 'ASSISTANT'::"Role" END,
               'An earlier version of tree message ' || i || '.', 25,
-              CASE WHEN i % 2 = 0 THEN 'gpt-4o-mini' END, 'complete', now() - interval '3 days' + interval '1 second' * i - interval '500 milliseconds'
+              CASE WHEN i % 2 = 0 THEN 'gpt-4o-mini' END, 'complete'::"MessageStatus", now() - interval '3 days' + interval '1 second' * i - interval '500 milliseconds'
        FROM generate_series($3::int, $2::int, $3::int) i`,
       [treeId, TREE_CHAIN, TREE_SIBLING_EVERY],
     );
@@ -211,9 +211,12 @@ async function seedBranchingUser(databaseUrl, { secret, tokenLimit }) {
   }
 }
 
-// PostgreSQL's md5(text)::uuid, in JavaScript.
+// The seed's ids: md5 of a label, shaped as a version-4 UUID (the routes' ParseUUIDPipe checks the
+// version and variant digits). idOf builds it in SQL, md5Uuid the same in JavaScript.
+const idOf = (label) => `overlay(overlay(md5(${label}) placing '4' from 13) placing '8' from 17)::uuid`;
 function md5Uuid(text) {
-  const hex = createHash('md5').update(text).digest('hex');
+  const md5 = createHash('md5').update(text).digest('hex');
+  const hex = `${md5.slice(0, 12)}4${md5.slice(13, 16)}8${md5.slice(17)}`;
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 

@@ -1,5 +1,5 @@
-import type { Conversation, Message } from '../../generated/prisma/client';
-import type { MessageInBranch } from './conversation.repository';
+import type { Conversation } from '../../generated/prisma/client';
+import type { MessageInBranch } from './message-tree';
 import { CitationDto, ConversationDetailResponseDto, ConversationResponseDto, MessageResponseDto } from './dto/conversation.dto';
 
 export const mapConversation = (c: Conversation): ConversationResponseDto => ({
@@ -38,14 +38,3 @@ export const mapConversationDetail = (c: Conversation, messages: MessageInBranch
   ...mapConversation(c),
   messages: messages.map(mapMessage),
 });
-
-// A whole tree (messages oldest first): each message's siblings are its parent's children in the same order.
-export function withSiblings(messages: Message[]): MessageInBranch[] {
-  const children = new Map<string | null, string[]>();
-  for (const message of messages) {
-    const siblings = children.get(message.parentId) ?? [];
-    siblings.push(message.id);
-    children.set(message.parentId, siblings);
-  }
-  return messages.map((message) => ({ ...message, siblingIds: children.get(message.parentId)! }));
-}

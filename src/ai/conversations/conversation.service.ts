@@ -10,7 +10,8 @@ import {
   ListConversationsQueryDto,
   UpdateConversationDto,
 } from './dto/conversation.dto';
-import { mapConversation, mapConversationDetail, withSiblings } from './conversation.mapper';
+import { mapConversation, mapConversationDetail } from './conversation.mapper';
+import { branchOf, withSiblings } from './message-tree';
 import { ConversationFields, ConversationRepository } from './conversation.repository';
 import { conversationMarkdown } from './conversation-markdown';
 
@@ -59,17 +60,18 @@ export class ConversationService {
   // The branch that ends at `leafId`, or at the newest message. A leaf that is not a message of
   // this conversation is 404, like any object the caller cannot see.
   async getConversation(id: string, userId: string, leafId?: string): Promise<ConversationDetailResponseDto> {
-    const [conversation, branch] = await Promise.all([this.conversations.findForUser(id, userId), this.conversations.findBranchForUser(id, userId, leafId ?? null)]);
-    if (branch.outcome === 'leaf-not-found') throw new NotFoundError('Message');
-    if (!conversation || branch.outcome !== 'found') throw new NotFoundError('Conversation');
-    return mapConversationDetail(conversation, branch.messages);
+    const [conversation, messages] = await Promise.all([this.conversations.findForUser(id, userId), this.conversations.findMessagesForUser(id, userId)]);
+    if (!conversation || !messages) throw new NotFoundError('Conversation');
+    const branch = branchOf(messages, leafId ?? null);
+    if (!branch) throw new NotFoundError('Message');
+    return mapConversationDetail(conversation, branch);
   }
 
   // Every message of every branch, oldest first.
   async getTree(id: string, userId: string): Promise<ConversationDetailResponseDto> {
-    const conversation = await this.conversations.findWithMessagesForUser(id, userId);
-    if (!conversation) throw new NotFoundError('Conversation');
-    return mapConversationDetail(conversation, withSiblings(conversation.messages));
+    const [conversation, messages] = await Promise.all([this.conversations.findForUser(id, userId), this.conversations.findMessagesForUser(id, userId)]);
+    if (!conversation || !messages) throw new NotFoundError('Conversation');
+    return mapConversationDetail(conversation, withSiblings(messages));
   }
 
   // A branch as a download: the GET /conversations/:id body as JSON, or Markdown to read.
