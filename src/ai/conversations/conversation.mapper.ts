@@ -1,5 +1,5 @@
 import type { Conversation } from '../../generated/prisma/client';
-import type { MessageInBranch } from './message-tree';
+import type { MessageWithSiblings } from './message-tree';
 import { CitationDto, ConversationDetailResponseDto, ConversationResponseDto, MessageResponseDto } from './dto/conversation.dto';
 
 export const mapConversation = (c: Conversation): ConversationResponseDto => ({
@@ -16,10 +16,10 @@ export const mapConversation = (c: Conversation): ConversationResponseDto => ({
   updatedAt: c.updatedAt,
 });
 
-export const mapMessage = (m: MessageInBranch): MessageResponseDto => ({
+export const mapMessage = ({ message: m, siblingIds }: MessageWithSiblings): MessageResponseDto => ({
   id: m.id,
   parentId: m.parentId,
-  siblingIds: m.siblingIds,
+  siblingIds,
   role: m.role,
   content: m.content,
   promptTokens: m.promptTokens,
@@ -34,7 +34,7 @@ export const mapMessage = (m: MessageInBranch): MessageResponseDto => ({
   createdAt: m.createdAt,
 });
 
-export const mapConversationDetail = (c: Conversation, messages: MessageInBranch[]): ConversationDetailResponseDto => ({
+export const mapConversationDetail = (c: Conversation, messages: MessageWithSiblings[]): ConversationDetailResponseDto => ({
   ...mapConversation(c),
   messages: messages.map(mapMessage),
 });

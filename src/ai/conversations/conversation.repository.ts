@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { Prisma, type Conversation, type Message } from '../../generated/prisma/client';
+import { Prisma, type Conversation } from '../../generated/prisma/client';
+import type { StoredMessage } from './message-tree';
 import { PrismaService } from '../../prisma/prisma.service';
 
 export interface ConversationFields {
@@ -14,22 +15,18 @@ const SEARCH_CONFIG = Prisma.sql`'english'::regconfig`;
 const CONVERSATION_FIELDS = ['id', 'userId', 'title', 'systemPrompt', 'messageCount', 'totalTokens', 'totalCostUsd', 'pinned', 'archived', 'createdAt', 'updatedAt'];
 const CONVERSATION_COLUMNS = Prisma.raw(CONVERSATION_FIELDS.map((field) => `c."${field}"`).join(', '));
 const HIT_COLUMNS = Prisma.raw(CONVERSATION_FIELDS.map((field) => `"${field}"`).join(', '));
-// Every column of a message but its search vector.
+// The columns a conversation read shows (StoredMessage).
 const MESSAGE_COLUMNS = [
   'id',
-  'conversationId',
   'parentId',
   'role',
   'content',
   'promptTokens',
   'completionTokens',
-  'contentTokens',
   'tokens',
   'costUsd',
-  'tokensEstimated',
   'model',
   'status',
-  'idempotencyKey',
   'flagged',
   'categories',
   'citations',
@@ -74,15 +71,16 @@ export class ConversationRepository {
   // createdAt) index. Null: not the user's (or gone). Branches are walked in memory from these
   // (message-tree.ts): one scan costs far less than a recursive walk up a long branch, one index
   // lookup per message.
-  async findMessagesForUser(id: string, userId: string): Promise<Message[] | null> {
-    const rows = await this.prisma.queryPrepared<Message & { conversationFound: boolean }>(Prisma.sql`
+  async findMessagesForUser(id: string, userId: string): Promise<StoredMessage[] | null> {
+    const rows = await this.prisma.queryPrepared<StoredMessage & { conversationFound: boolean }>(Prisma.sql`
       SELECT c."id" IS NOT NULL AS "conversationFound", ${MESSAGE_OUTPUT}
       FROM (SELECT 1) AS one
       LEFT JOIN "Conversation" c ON c."id" = ${id}::uuid AND c."userId" = ${userId}::uuid
       LEFT JOIN "Message" m ON m."conversationId" = c."id"
       ORDER BY m."createdAt", m."id"`);
     if (!rows[0].conversationFound) return null;
-    return rows[0].id === null ? [] : rows.map(({ conversationFound: _found, ...message }) => message);
+    // The rows go on as they are (their extra column unread): no copy of a long conversation.
+    return rows[0].id === null ? [] : rows;
   }
 
   // One page and the user's total in one statement: one round trip and one snapshot instead of two

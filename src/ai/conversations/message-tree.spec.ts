@@ -1,14 +1,13 @@
-import type { Message } from '../../generated/prisma/client';
-import { branchOf, withSiblings } from './message-tree';
+import { branchOf, StoredMessage, withSiblings } from './message-tree';
 
 // q1 → a1 → q2 → a2, with q2' (an edit, beside q2) → a2', and a1' (a regenerate, beside a1); oldest first.
-const m = (id: string, parentId: string | null) => ({ id, parentId }) as Message;
+const m = (id: string, parentId: string | null) => ({ id, parentId }) as StoredMessage;
 const messages = [m('q1', null), m('a1', 'q1'), m('q2', 'a1'), m('a2', 'q2'), m('q2e', 'a1'), m('a2e', 'q2e'), m('a1r', 'q1')];
-const ids = (branch: { id: string }[] | null) => branch?.map((message) => message.id);
+const ids = (branch: { message: { id: string } }[] | null) => branch?.map(({ message }) => message.id);
 
 describe('message tree', () => {
   it('gives every message its parent’s children, oldest first', () => {
-    expect(withSiblings(messages).map((message) => [message.id, message.siblingIds])).toEqual([
+    expect(withSiblings(messages).map(({ message, siblingIds }) => [message.id, siblingIds])).toEqual([
       ['q1', ['q1']],
       ['a1', ['a1', 'a1r']],
       ['q2', ['q2', 'q2e']],
@@ -35,7 +34,7 @@ describe('message tree', () => {
 
   it('several first messages are siblings of each other', () => {
     const roots = [m('r1', null), m('r2', null)];
-    expect(withSiblings(roots).map((message) => message.siblingIds)).toEqual([
+    expect(withSiblings(roots).map(({ siblingIds }) => siblingIds)).toEqual([
       ['r1', 'r2'],
       ['r1', 'r2'],
     ]);
