@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma, type Conversation } from '../../generated/prisma/client';
-import type { StoredMessage } from './message-tree';
+import type { StoredMessage, TreeNode } from './message-tree';
 import { PrismaService } from '../../prisma/prisma.service';
 
 export interface ConversationFields {
@@ -67,10 +67,7 @@ export class ConversationRepository {
     return this.prisma.conversation.findFirst({ where: { id, userId } });
   }
 
-  // Every message of the conversation, oldest first, in one range scan of the (conversationId,
-  // createdAt) index. Null: not the user's (or gone). Branches are walked in memory from these
-  // (message-tree.ts): one scan costs far less than a recursive walk up a long branch, one index
-  // lookup per message.
+  // Every message of the conversation, oldest first (the tree). Null: not the user's (or gone).
   async findMessagesForUser(id: string, userId: string): Promise<StoredMessage[] | null> {
     const rows = await this.prisma.queryPrepared<StoredMessage & { conversationFound: boolean }>(Prisma.sql`
       SELECT c."id" IS NOT NULL AS "conversationFound", ${MESSAGE_OUTPUT}
@@ -81,6 +78,27 @@ export class ConversationRepository {
     if (!rows[0].conversationFound) return null;
     // The rows go on as they are (their extra column unread): no copy of a long conversation.
     return rows[0].id === null ? [] : rows;
+  }
+
+  // The shape of the conversation's tree: every message's id and parent, oldest first, from one
+  // range scan of the (conversationId, createdAt) index. Null: not the user's (or gone). A branch
+  // is found in it in memory (message-tree.ts), then read whole with findMessagesByIds: far less
+  // than a recursive walk up a long branch (an index lookup and a step per message), or than
+  // reading every message of a bushy tree whole.
+  async findTreeShapeForUser(id: string, userId: string): Promise<TreeNode[] | null> {
+    const rows = await this.prisma.queryPrepared<TreeNode & { conversationFound: boolean }>(Prisma.sql`
+      SELECT c."id" IS NOT NULL AS "conversationFound", m."id", m."parentId"
+      FROM (SELECT 1) AS one
+      LEFT JOIN "Conversation" c ON c."id" = ${id}::uuid AND c."userId" = ${userId}::uuid
+      LEFT JOIN "Message" m ON m."conversationId" = c."id"
+      ORDER BY m."createdAt", m."id"`);
+    if (!rows[0].conversationFound) return null;
+    return rows[0].id === null ? [] : rows;
+  }
+
+  // The messages of `ids` (primary key lookups), in no particular order.
+  findMessagesByIds(ids: string[]): Promise<StoredMessage[]> {
+    return this.prisma.queryPrepared<StoredMessage>(Prisma.sql`SELECT ${MESSAGE_OUTPUT} FROM "Message" m WHERE m."id" = ANY(${ids}::uuid[])`);
   }
 
   // One page and the user's total in one statement: one round trip and one snapshot instead of two

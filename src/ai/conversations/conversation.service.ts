@@ -60,11 +60,18 @@ export class ConversationService {
   // The branch that ends at `leafId`, or at the newest message. A leaf that is not a message of
   // this conversation is 404, like any object the caller cannot see.
   async getConversation(id: string, userId: string, leafId?: string): Promise<ConversationDetailResponseDto> {
-    const [conversation, messages] = await Promise.all([this.conversations.findForUser(id, userId), this.conversations.findMessagesForUser(id, userId)]);
-    if (!conversation || !messages) throw new NotFoundError('Conversation');
-    const branch = branchOf(messages, leafId ?? null);
+    const [conversation, tree] = await Promise.all([this.conversations.findForUser(id, userId), this.conversations.findTreeShapeForUser(id, userId)]);
+    if (!conversation || !tree) throw new NotFoundError('Conversation');
+    const branch = branchOf(tree, leafId ?? null);
     if (!branch) throw new NotFoundError('Message');
-    return mapConversationDetail(conversation, branch);
+    if (branch.length === 0) return mapConversationDetail(conversation, []);
+    const messages = new Map((await this.conversations.findMessagesByIds(branch.map((node) => node.id))).map((message) => [message.id, message]));
+    // A message deleted between the two reads can only go with its conversation: then it is gone.
+    if (messages.size !== branch.length) throw new NotFoundError('Conversation');
+    return mapConversationDetail(
+      conversation,
+      branch.map(({ id: messageId, siblingIds }) => ({ message: messages.get(messageId)!, siblingIds })),
+    );
   }
 
   // Every message of every branch, oldest first.

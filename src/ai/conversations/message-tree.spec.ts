@@ -3,7 +3,7 @@ import { branchOf, StoredMessage, withSiblings } from './message-tree';
 // q1 → a1 → q2 → a2, with q2' (an edit, beside q2) → a2', and a1' (a regenerate, beside a1); oldest first.
 const m = (id: string, parentId: string | null) => ({ id, parentId }) as StoredMessage;
 const messages = [m('q1', null), m('a1', 'q1'), m('q2', 'a1'), m('a2', 'q2'), m('q2e', 'a1'), m('a2e', 'q2e'), m('a1r', 'q1')];
-const ids = (branch: { message: { id: string } }[] | null) => branch?.map(({ message }) => message.id);
+const ids = (branch: { id: string }[] | null) => branch?.map(({ id }) => id);
 
 describe('message tree', () => {
   it('gives every message its parent’s children, oldest first', () => {

@@ -19,6 +19,9 @@ export type StoredMessage = Pick<
   | 'createdAt'
 >;
 
+// A message's place in its conversation's tree.
+export type TreeNode = Pick<Message, 'id' | 'parentId'>;
+
 // A message with the ids of its parent's children (itself included, oldest first).
 export interface MessageWithSiblings {
   message: StoredMessage;
@@ -26,7 +29,7 @@ export interface MessageWithSiblings {
 }
 
 // Each parent's children, oldest first (`messages` are oldest first); first messages under null.
-function childrenOf(messages: StoredMessage[]): Map<string | null, string[]> {
+function childrenOf(messages: TreeNode[]): Map<string | null, string[]> {
   const children = new Map<string | null, string[]>();
   for (const message of messages) {
     const siblings = children.get(message.parentId);
@@ -42,21 +45,20 @@ export function withSiblings(messages: StoredMessage[]): MessageWithSiblings[] {
   return messages.map((message) => ({ message, siblingIds: children.get(message.parentId)! }));
 }
 
-// The branch that ends at `leafId` (default: the newest message, the last of `messages`), first
-// message first, each with its siblings. Null: `leafId` is not one of the messages. Nothing is
-// copied: a long conversation's read allocates only the branch.
-export function branchOf(messages: StoredMessage[], leafId: string | null): MessageWithSiblings[] | null {
-  if (messages.length === 0) return leafId === null ? [] : null;
-  const byId = new Map<string, StoredMessage>();
-  for (const message of messages) byId.set(message.id, message);
-  let current = leafId === null ? messages.at(-1) : byId.get(leafId);
+// The branch that ends at `leafId` (default: the newest message, the last of `nodes`), first
+// message first, each with its siblings. Null: `leafId` is not one of the messages.
+export function branchOf(nodes: TreeNode[], leafId: string | null): { id: string; siblingIds: string[] }[] | null {
+  if (nodes.length === 0) return leafId === null ? [] : null;
+  const byId = new Map<string, TreeNode>();
+  for (const node of nodes) byId.set(node.id, node);
+  let current = leafId === null ? nodes.at(-1) : byId.get(leafId);
   if (!current) return null;
-  const path: StoredMessage[] = [];
+  const path: TreeNode[] = [];
   // Parents are always older than their children, so the walk ends; the size bound guards it anyway.
-  while (current && path.length < messages.length) {
+  while (current && path.length < nodes.length) {
     path.push(current);
     current = current.parentId === null ? undefined : byId.get(current.parentId);
   }
-  const children = childrenOf(messages);
-  return path.reverse().map((message) => ({ message, siblingIds: children.get(message.parentId)! }));
+  const children = childrenOf(nodes);
+  return path.reverse().map((node) => ({ id: node.id, siblingIds: children.get(node.parentId)! }));
 }
