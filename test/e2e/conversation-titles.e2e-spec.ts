@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { FakeLlm, startFakeLlm } from '../support/fake-llm.mjs';
 import { registerUser } from '../support/factories';
 import { drainQueue } from '../support/queue';
@@ -108,5 +109,39 @@ describe('model-written conversation titles, AI_AUTO_TITLE (e2e)', () => {
     expect(conversation.title).toBe('A question about tides');
     expect(await t.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).toMatchObject({ reservedTokens: 0 });
     expect(await t.prisma.usageRecord.count({ where: { userId: user.id, kind: 'title' } })).toBe(0);
+  });
+});
+
+describe('model-written titles with PROCESS_ROLE api + worker, two api instances (e2e)', () => {
+  let fake: FakeLlm;
+  let apis: TestApp[];
+  let worker: TestApp;
+
+  beforeAll(async () => {
+    fake = await startFakeLlm();
+    const shared = { REDIS_PREFIX: `ti${randomBytes(3).toString('hex')}`, OPENAI_BASE_URL: fake.baseUrl, AI_AUTO_TITLE: 'true' };
+    apis = [await startTestApp({ ...shared, PROCESS_ROLE: 'api' }), await startTestApp({ ...shared, PROCESS_ROLE: 'api' })];
+    worker = await startTestApp({ ...shared, PROCESS_ROLE: 'worker' });
+  });
+  afterAll(async () => {
+    await worker.close();
+    for (const api of apis) await api.close();
+    await fake.close();
+  });
+
+  it('the worker writes the title and conversation:title reaches the owner’s sockets on every api instance', async () => {
+    const user = await registerUser(apis[0]);
+    const sockets = await Promise.all(apis.map((api) => connectSocket(api.url, user.accessToken)));
+    try {
+      const events = sockets.map(recordEvents);
+      fake.enqueue({ content: 'Tides follow the moon.' }, { content: 'Why Tides Happen' });
+      const res = await apis[0].http.post('/api/v1/ai/chat').set(user.auth).send({ message: 'Why are there tides?' }).expect(201);
+      for (const recorded of events) {
+        expect((await waitForEvent(recorded, 'conversation:title', 10_000)).data).toEqual({ conversationId: res.body.conversationId, title: 'Why Tides Happen' });
+      }
+      expect((await apis[1].http.get(`/api/v1/ai/conversations/${res.body.conversationId}`).set(user.auth).expect(200)).body.title).toBe('Why Tides Happen');
+    } finally {
+      for (const socket of sockets) socket.close();
+    }
   });
 });
