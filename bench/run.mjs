@@ -10,6 +10,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import { figureBranching } from './figures/branching.mjs';
 import { figureConcurrent } from './figures/concurrent.mjs';
 import { figureDurable } from './figures/durable.mjs';
 import { figureList } from './figures/list.mjs';
@@ -83,8 +84,8 @@ async function main() {
 
     // Users: one per simultaneous socket, then the one-client user (extra[0]), the c=20 workers
     // (extra[1..20]), the statements user (extra[21]), figure 7's users (extra[22..24]), figure 8's
-    // (extra[25] moderation off, extra[26] block), figure 9's (extra[27..28]), and the sustained
-    // load's workers (extra[30..]).
+    // (extra[25] moderation off, extra[26] block), figure 9's (extra[27..28]), figure 12's statements
+    // user (extra[29]), and the sustained load's workers (extra[30..]).
     const S = opts.sizes.sustained;
     const secret = { secret: opts.jwtSecret, tokenLimit: opts.tokenLimit };
     const users = await seedUsers(opts.databaseUrl, opts.socketUsers + 30 + S.streamWorkers + S.restWorkers + S.jobWorkers, secret);
@@ -154,6 +155,7 @@ async function main() {
     if (opts.runs(9)) await figureKnowledge(ctx, { search: extra[27], ingest: extra[28] });
     // Figure 11 takes its users from the socket users (200 for its streams, then 12 more).
     if (opts.runs(11)) await figureDurable(ctx, socketUsers);
+    if (opts.runs(12)) await figureBranching(ctx, extra[29]);
     if (opts.profile) await profileService(ctx, socketUsers, listUser, extra.slice(1, 21));
 
     meta.loadEnd = loadAvg();

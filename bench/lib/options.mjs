@@ -50,6 +50,7 @@ export function parseOptions(argv = process.argv.slice(2)) {
         knowledgeIngestRuns: 1,
         knowledgeRounds: 2,
         knowledgePerRound: 20,
+        branchingRequests: 200,
       }
     : {
         oneRounds: 3,
@@ -75,6 +76,7 @@ export function parseOptions(argv = process.argv.slice(2)) {
         knowledgeIngestRuns: 2,
         knowledgeRounds: 3,
         knowledgePerRound: 40,
+        branchingRequests: 500,
       };
   // Figure 6's sustained load: six rounds of a fixed mix, each ~10 s on 2 cores (about half in a
   // quick run). A stream worker needs 3 streams: one to the end, one stopped, one dropped.

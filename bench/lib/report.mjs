@@ -4,6 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { branchingDetails, branchingRows } from '../figures/branching.mjs';
 import { concurrentDetails, concurrentRows } from '../figures/concurrent.mjs';
 import { durableDetails, durableRows } from '../figures/durable.mjs';
 import { knowledgeDetails, knowledgeRows } from '../figures/knowledge.mjs';
@@ -30,6 +31,7 @@ export function buildRows(results) {
   moderationRows(F, add);
   knowledgeRows(F, add);
   durableRows(F, add);
+  branchingRows(F, add);
   return rows;
 }
 
@@ -94,6 +96,7 @@ ${modelsDetails(F)}
 ${moderationDetails(F)}
 ${knowledgeDetails(F)}
 ${durableDetails(F)}
+${branchingDetails(F)}
 ${profileDetails(F)}
 ## Method
 

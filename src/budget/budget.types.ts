@@ -2,7 +2,8 @@ import type { Prisma } from '../generated/prisma/client';
 
 // What one AI call used, as it is counted and recorded in the usage ledger.
 export interface CallUsage {
-  kind: 'chat' | 'embedding';
+  // `title`: a conversation's model-written title (AI_AUTO_TITLE).
+  kind: 'chat' | 'embedding' | 'title';
   // The registry id of the model that answered.
   model: string;
   promptTokens: number;

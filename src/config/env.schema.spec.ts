@@ -16,6 +16,7 @@ describe(validateEnv.name, () => {
       OPENAI_TEMPERATURE: 0.7,
       OPENAI_TIMEOUT_MS: 60000,
       AI_HISTORY_LIMIT: 10,
+      AI_AUTO_TITLE: false,
       AI_MAX_MESSAGE_LENGTH: 32000,
       USER_TOKEN_LIMIT: 1000000,
       AI_RATE_LIMIT: 20,
@@ -87,6 +88,13 @@ describe(validateEnv.name, () => {
     expect(() => validateEnv({ RAG_CHUNK_TOKENS: '100', RAG_CHUNK_OVERLAP_TOKENS: '100' })).toThrow(
       'Invalid environment variable RAG_CHUNK_OVERLAP_TOKENS: must be less than RAG_CHUNK_TOKENS',
     );
+  });
+
+  it('reads AI_AUTO_TITLE as a boolean, off by default', () => {
+    expect(validateEnv({ AI_AUTO_TITLE: 'true' }).AI_AUTO_TITLE).toBe(true);
+    expect(validateEnv({ AI_AUTO_TITLE: 'on' }).AI_AUTO_TITLE).toBe(true);
+    expect(validateEnv({ AI_AUTO_TITLE: 'false' }).AI_AUTO_TITLE).toBe(false);
+    expect(validateEnv({}).AI_AUTO_TITLE).toBe(false);
   });
 
   it('requires the dashboard user and password together', () => {

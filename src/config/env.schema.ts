@@ -127,6 +127,12 @@ export class EnvironmentVariables {
   @Max(1000)
   AI_HISTORY_LIMIT: number = 10;
 
+  // After the first answer of a conversation a turn created, a background job asks the default
+  // model for a short title (its tokens count as usage); off keeps the first message as the title.
+  @IsBoolean()
+  @Transform(toBoolean)
+  AI_AUTO_TITLE: boolean = false;
+
   // Content moderation of user input through OpenAI's moderation endpoint: `flag` stores the
   // verdict on the message and goes on, `block` refuses flagged input with a 400.
   @IsIn(MODERATION_MODES)

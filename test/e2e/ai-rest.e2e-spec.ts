@@ -31,6 +31,8 @@ describe('conversations, embeddings and usage (e2e)', () => {
         systemPrompt: null,
         totalTokens: 0,
         totalCostUsd: 0,
+        pinned: false,
+        archived: false,
         createdAt: anyDate,
         updatedAt: anyDate,
       });
@@ -68,6 +70,8 @@ describe('conversations, embeddings and usage (e2e)', () => {
         systemPrompt: null,
         totalTokens: 0,
         totalCostUsd: 0,
+        pinned: false,
+        archived: false,
         createdAt: anyDate,
         updatedAt: anyDate,
       });
@@ -105,6 +109,9 @@ describe('conversations, embeddings and usage (e2e)', () => {
       const id = first.body.conversationId;
       await t.http.post('/api/v1/ai/chat').set(user.auth).send({ message: 'Question two', conversationId: id }).expect(201);
       const res = await t.http.get(`/api/v1/ai/conversations/${id}`).set(user.auth).expect(200);
+      // A flat conversation is one branch: each message follows the one before, and has no sibling.
+      const ids: string[] = res.body.messages.map((m: { id: string }) => m.id);
+      const place = (i: number) => ({ id: ids[i], parentId: i === 0 ? null : ids[i - 1], siblingIds: [ids[i]] });
       const question = (content: string) => ({
         id: anyId,
         role: 'USER',
@@ -144,9 +151,16 @@ describe('conversations, embeddings and usage (e2e)', () => {
         totalTokens: 70,
         // gpt-4 at $30 / $60 per million tokens: 20 × 30 + 10 × 60 = 1,200 and 30 × 30 + 10 × 60 = 1,500 millionths.
         totalCostUsd: 0.0027,
+        pinned: false,
+        archived: false,
         createdAt: anyDate,
         updatedAt: anyDate,
-        messages: [question('Question one'), answer('Answer one', 20, 10, 30, 0.0012), question('Question two'), answer('Answer two', 30, 10, 40, 0.0015)],
+        messages: [
+          { ...question('Question one'), ...place(0) },
+          { ...answer('Answer one', 20, 10, 30, 0.0012), ...place(1) },
+          { ...question('Question two'), ...place(2) },
+          { ...answer('Answer two', 30, 10, 40, 0.0015), ...place(3) },
+        ],
       });
     });
 

@@ -29,6 +29,9 @@ describe('OpenAPI document (e2e)', () => {
       '/api/v1/ai/chat/stream',
       '/api/v1/ai/conversations',
       '/api/v1/ai/conversations/{id}',
+      '/api/v1/ai/conversations/{id}/export',
+      '/api/v1/ai/conversations/{id}/messages/{messageId}/regenerate',
+      '/api/v1/ai/conversations/{id}/tree',
       '/api/v1/ai/documents',
       '/api/v1/ai/documents/{id}',
       '/api/v1/ai/embeddings',
@@ -56,6 +59,7 @@ describe('OpenAPI document (e2e)', () => {
       'maxTokens',
       'message',
       'model',
+      'parentMessageId',
       'promptId',
       'temperature',
       'variables',
@@ -89,6 +93,27 @@ describe('OpenAPI document (e2e)', () => {
       'totalCostUsd',
       'totalTokens',
     ]);
+    expect(Object.keys(schemas.RegenerateRequestDto.properties).sort()).toEqual(['maxTokens', 'model', 'temperature']);
+    expect(Object.keys(schemas.UpdateConversationDto.properties).sort()).toEqual(['archived', 'pinned', 'systemPrompt', 'title']);
+    expect(Object.keys(schemas.ConversationResponseDto.properties)).toEqual([
+      'id',
+      'title',
+      'systemPrompt',
+      'userId',
+      'messageCount',
+      'totalTokens',
+      'totalCostUsd',
+      'pinned',
+      'archived',
+      'createdAt',
+      'updatedAt',
+    ]);
+    expect(Object.keys(schemas.MessageResponseDto.properties).slice(0, 3)).toEqual(['id', 'parentId', 'siblingIds']);
+    expect(body.paths['/api/v1/ai/conversations/{id}/messages/{messageId}/regenerate'].post.responses['201'].content['application/json'].schema.$ref).toBe(
+      '#/components/schemas/ChatResponseDto',
+    );
+    expect(body.paths['/api/v1/ai/conversations'].get.parameters.map((p: { name: string }) => p.name).sort()).toEqual(['archived', 'limit', 'page', 'q']);
+    expect(body.paths['/api/v1/ai/conversations/{id}/export'].get.parameters.map((p: { name: string }) => p.name).sort()).toEqual(['format', 'id', 'leafId']);
     expect(body.paths['/api/v1/ai/chat'].post.security).toEqual([{ bearer: [] }]);
     expect(body.paths['/api/v1/ai/chat'].post.responses['201'].content['application/json'].schema.$ref).toBe('#/components/schemas/ChatResponseDto');
     // The SSE route takes the /chat body as it is.

@@ -1,3 +1,4 @@
+import type { TurnAnchor } from '../../src/ai/chat/chat-turn.types';
 import { insertUser, openRepositoryTier, RepositoryTier } from '../support/repository-module';
 
 describe('ChatTurnRepository (PostgreSQL)', () => {
@@ -7,8 +8,8 @@ describe('ChatTurnRepository (PostgreSQL)', () => {
 
   const userRow = (id: string) => db.prisma.user.findUniqueOrThrow({ where: { id } });
   const question = (content: string) => ({ role: 'USER' as const, content });
-  const context = (conversationId: string | null, userId: string, historyLimit = 10) =>
-    db.turns.findTurnContext(conversationId, userId, historyLimit, db.budget.standingOf(userId));
+  const context = (conversationId: string | null, userId: string, historyLimit = 10, anchor?: TurnAnchor) =>
+    db.turns.findTurnContext(conversationId, userId, historyLimit, db.budget.standingOf(userId), anchor);
   const open = (userId: string, conversationId: string | null, heldTokens: number, content = 'hi') =>
     db.turns.openTurn({
       userId,
@@ -39,14 +40,21 @@ describe('ChatTurnRepository (PostgreSQL)', () => {
       settlement: db.budget.settlementOf(userId, { heldTokens, usage }),
     });
   };
+  // A flat conversation: each message follows the one before.
   async function conversationWith(userId: string, contents: string[]) {
     const conversation = await db.prisma.conversation.create({ data: { userId, title: 't', messageCount: contents.length } });
     const base = Date.UTC(2026, 0, 1);
+    const ids: string[] = [];
     for (const [i, content] of contents.entries()) {
-      await db.prisma.message.create({ data: { conversationId: conversation.id, role: i % 2 ? 'ASSISTANT' : 'USER', content, createdAt: new Date(base + i * 1000) } });
+      const message = await db.prisma.message.create({
+        data: { conversationId: conversation.id, parentId: ids.at(-1) ?? null, role: i % 2 ? 'ASSISTANT' : 'USER', content, createdAt: new Date(base + i * 1000) },
+      });
+      ids.push(message.id);
     }
-    return conversation;
+    return Object.assign(conversation, { messageIds: ids });
   }
+  const turn = (role: 'USER' | 'ASSISTANT', content: string) =>
+    expect.objectContaining({ id: expect.any(String), role, content, status: 'complete', contentTokens: null });
 
   describe('findTurnContext', () => {
     it('is null for a user that does not exist', async () => {
@@ -57,17 +65,45 @@ describe('ChatTurnRepository (PostgreSQL)', () => {
       const user = await insertUser(db.prisma);
       const conversation = await conversationWith(user.id, ['m1', 'm2', 'm3', 'm4', 'm5']);
       const found = await context(conversation.id, user.id, 3);
+      const newest = { id: conversation.messageIds[4], role: null };
       expect(found).toEqual({
         withinBudget: true,
         conversationFound: true,
         systemPrompt: null,
-        history: [
-          { id: expect.any(String), role: 'USER', content: 'm3', status: 'complete', contentTokens: null },
-          { id: expect.any(String), role: 'ASSISTANT', content: 'm4', status: 'complete', contentTokens: null },
-          { id: expect.any(String), role: 'USER', content: 'm5', status: 'complete', contentTokens: null },
-        ],
+        anchor: newest,
+        history: [turn('USER', 'm3'), turn('ASSISTANT', 'm4'), turn('USER', 'm5')],
       });
-      await expect(context(conversation.id, user.id, 0)).resolves.toEqual({ withinBudget: true, conversationFound: true, systemPrompt: null, history: [] });
+      await expect(context(conversation.id, user.id, 0)).resolves.toEqual({
+        withinBudget: true,
+        conversationFound: true,
+        systemPrompt: null,
+        anchor: newest,
+        history: [],
+      });
+    });
+
+    it('walks the path to the anchor through a tree, never a sibling branch', async () => {
+      const user = await insertUser(db.prisma);
+      const conversation = await conversationWith(user.id, ['q1', 'a1', 'q2', 'a2']);
+      const [, a1, q2] = conversation.messageIds;
+      // An edit of q2 (a second child of a1), answered, created after everything else.
+      const edited = await db.prisma.message.create({
+        data: { conversationId: conversation.id, parentId: a1, role: 'USER', content: 'q2 edited', createdAt: new Date(Date.UTC(2026, 0, 2)) },
+      });
+      const contents = (found: Awaited<ReturnType<typeof context>>) => found!.history.map((m) => m.content);
+
+      expect(contents(await context(conversation.id, user.id))).toEqual(['q1', 'a1', 'q2 edited']);
+      expect(contents(await context(conversation.id, user.id, 10, { kind: 'parent', messageId: conversation.messageIds[3] }))).toEqual(['q1', 'a1', 'q2', 'a2']);
+      expect(contents(await context(conversation.id, user.id, 2, { kind: 'parent', messageId: conversation.messageIds[3] }))).toEqual(['q2', 'a2']);
+      // Regenerating a2: the path to its question, the question on top of the limit.
+      const regenerated = await context(conversation.id, user.id, 1, { kind: 'regenerate', messageId: conversation.messageIds[3] });
+      expect(regenerated).toMatchObject({ anchor: { id: conversation.messageIds[3], role: 'ASSISTANT' } });
+      expect(contents(regenerated)).toEqual(['a1', 'q2']);
+      expect(regenerated!.history.at(-1)!.id).toBe(q2);
+      // An anchor outside the conversation is not found, and the history is empty.
+      const elsewhere = await conversationWith(user.id, ['other']);
+      await expect(context(conversation.id, user.id, 10, { kind: 'parent', messageId: elsewhere.messageIds[0] })).resolves.toMatchObject({ anchor: null, history: [] });
+      expect(edited.parentId).toBe(a1);
     });
 
     it("answers the conversation's own system prompt, and none for another user's", async () => {
@@ -81,7 +117,7 @@ describe('ChatTurnRepository (PostgreSQL)', () => {
     it("does not find another user's conversation, nor show its messages", async () => {
       const [owner, other] = [await insertUser(db.prisma), await insertUser(db.prisma)];
       const conversation = await conversationWith(owner.id, ['secret']);
-      await expect(context(conversation.id, other.id)).resolves.toEqual({ withinBudget: true, conversationFound: false, systemPrompt: null, history: [] });
+      await expect(context(conversation.id, other.id)).resolves.toEqual({ withinBudget: true, conversationFound: false, systemPrompt: null, anchor: null, history: [] });
     });
 
     it('counts live holds against the budget, and ignores lapsed or negative ones', async () => {

@@ -19,17 +19,17 @@ describe('ConversationRepository (PostgreSQL)', () => {
     it('gives one page, newest updatedAt first, and the total, in one statement', async () => {
       const user = await insertUser(db.prisma);
       const rows = await seed(user.id, 5);
-      const page = await db.conversations.findPageForUser(user.id, 1, 2);
+      const page = await db.conversations.findPageForUser(user.id, false, 1, 2);
       expect(page.total).toBe(5);
       expect(page.conversations.map((c) => c.title)).toEqual(['c3', 'c2']);
-      expect(page.conversations[0]).toEqual({ ...rows[3], total: 5 });
+      expect(page.conversations[0]).toEqual(rows[3]);
     });
 
     it('orders conversations updated at the same instant by id, so pages never overlap', async () => {
       const user = await insertUser(db.prisma);
       const at = new Date(Date.UTC(2026, 1, 1));
       for (let i = 0; i < 6; i++) await db.prisma.conversation.create({ data: { userId: user.id, updatedAt: at } });
-      const pages = await Promise.all([0, 2, 4].map((skip) => db.conversations.findPageForUser(user.id, skip, 2)));
+      const pages = await Promise.all([0, 2, 4].map((skip) => db.conversations.findPageForUser(user.id, false, skip, 2)));
       const ids = pages.flatMap((p) => p.conversations.map((c) => c.id));
       expect(new Set(ids).size).toBe(6);
       expect(ids).toEqual([...ids].sort().reverse());
@@ -38,13 +38,13 @@ describe('ConversationRepository (PostgreSQL)', () => {
     it('past the last page: no rows, still the total', async () => {
       const user = await insertUser(db.prisma);
       await seed(user.id, 3);
-      await expect(db.conversations.findPageForUser(user.id, 20, 20)).resolves.toEqual({ total: 3, conversations: [] });
+      await expect(db.conversations.findPageForUser(user.id, false, 20, 20)).resolves.toEqual({ total: 3, conversations: [] });
     });
 
     it("shows only the user's own conversations", async () => {
       const [user, other] = [await insertUser(db.prisma), await insertUser(db.prisma)];
       await seed(other.id, 4);
-      await expect(db.conversations.findPageForUser(user.id, 0, 20)).resolves.toEqual({ total: 0, conversations: [] });
+      await expect(db.conversations.findPageForUser(user.id, false, 0, 20)).resolves.toEqual({ total: 0, conversations: [] });
     });
   });
 

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { BudgetChange, BudgetStanding } from '../../budget/budget.types';
-import { Prisma, type Message } from '../../generated/prisma/client';
+import { Prisma, type Message, type Role } from '../../generated/prisma/client';
 import { PrismaService } from '../../prisma/prisma.service';
-import { HistoryMessage, NewMessage, TurnContext } from './chat-turn.types';
+import { NewMessage, TurnAnchor, TurnContext } from './chat-turn.types';
 
 export type OpenTurnResult =
   | { outcome: 'opened'; userMessage: Message }
@@ -10,7 +10,35 @@ export type OpenTurnResult =
   // The hold was taken but the conversation went meanwhile: nothing stored, the caller returns the hold.
   | { outcome: 'conversation-gone' };
 
-type TurnContextRow = { withinBudget: boolean; conversationFound: boolean; systemPrompt: string | null } & { [K in keyof HistoryMessage]: HistoryMessage[K] | null };
+type TurnContextRow = { withinBudget: boolean; conversationFound: boolean; systemPrompt: string | null; anchorId: string | null; anchorRole: Role | null } & {
+  [K in keyof Message]: Message[K] | null;
+};
+
+// Every column of a message (a regenerated answer's question is the turn's user message, whole).
+const MESSAGE_COLUMNS = [
+  'id',
+  'conversationId',
+  'parentId',
+  'role',
+  'content',
+  'promptTokens',
+  'completionTokens',
+  'contentTokens',
+  'tokens',
+  'costUsd',
+  'tokensEstimated',
+  'model',
+  'status',
+  'idempotencyKey',
+  'flagged',
+  'categories',
+  'citations',
+  'createdAt',
+] as const;
+const HISTORY_COLUMNS = Prisma.raw(MESSAGE_COLUMNS.map((column) => `m."${column}"`).join(', '));
+const HISTORY_OUTPUT = Prisma.raw(
+  MESSAGE_COLUMNS.map((column) => (column === 'role' || column === 'status' ? `h."${column}"::text AS "${column}"` : `h."${column}"`)).join(', '),
+);
 type OpenTurnRow = { held: boolean; conversationFound: boolean } & { [K in keyof Message]: Message[K] | null };
 
 // The statements of a chat turn: one read before the model is called, one write beside the model
@@ -21,28 +49,49 @@ type OpenTurnRow = { held: boolean; conversationFound: boolean } & { [K in keyof
 export class ChatTurnRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  // The budget check, the ownership check and the newest `historyLimit` messages, oldest first
-  // (served by the (conversationId, createdAt) index). Null: the user no longer exists.
-  async findTurnContext(conversationId: string | null, userId: string, historyLimit: number, standing: BudgetStanding): Promise<TurnContext | null> {
+  // The budget check, the ownership check and the history: the path through the message tree that
+  // ends at the anchor, its last `historyLimit` messages (plus the anchor's own question when it
+  // regenerates an answer), oldest first. One recursive statement, each step an index lookup by id.
+  // The anchor: `parentMessageId` when given, the answer to regenerate, or else the conversation's
+  // newest message. Null: the user no longer exists.
+  async findTurnContext(
+    conversationId: string | null,
+    userId: string,
+    historyLimit: number,
+    standing: BudgetStanding,
+    anchor: TurnAnchor = { kind: 'newest' },
+  ): Promise<TurnContext | null> {
+    // The path starts at the message the new one will follow: the anchor itself, or for a
+    // regenerated answer its question (the answer's parent).
+    const start =
+      anchor.kind === 'newest'
+        ? Prisma.sql`SELECT m."id", NULL::"Role" AS "role", NULL::uuid AS "parentId" FROM "Message" m, c WHERE m."conversationId" = c."id" ORDER BY m."createdAt" DESC, m."id" DESC LIMIT 1`
+        : Prisma.sql`SELECT m."id", m."role", m."parentId" FROM "Message" m, c WHERE m."id" = ${anchor.messageId}::uuid AND m."conversationId" = c."id"`;
+    const startId = anchor.kind === 'regenerate' ? Prisma.sql`a."parentId"` : Prisma.sql`a."id"`;
+    const depth = anchor.kind === 'regenerate' ? historyLimit + 1 : historyLimit;
     const rows = await this.prisma.queryPrepared<TurnContextRow>(Prisma.sql`
+      WITH RECURSIVE
+      c AS (SELECT "id", "systemPrompt" FROM "Conversation" WHERE "id" = ${conversationId}::uuid AND "userId" = ${userId}::uuid),
+      a AS (${start}),
+      path AS (
+        SELECT ${HISTORY_COLUMNS}, 1 AS "depth" FROM "Message" m JOIN a ON m."id" = ${startId} WHERE ${depth}::int >= 1
+        UNION ALL
+        SELECT ${HISTORY_COLUMNS}, path."depth" + 1 FROM "Message" m JOIN path ON m."id" = path."parentId" WHERE path."depth" < ${depth}::int
+      )
       SELECT b."withinBudget", c."id" IS NOT NULL AS "conversationFound", c."systemPrompt",
-             h."id", h."role"::text AS "role", h."content", h."status"::text AS "status", h."contentTokens"
+             a."id" AS "anchorId", a."role"::text AS "anchorRole",
+             ${HISTORY_OUTPUT}
       FROM (${standing.toSql()}) b
-      LEFT JOIN "Conversation" c ON c."id" = ${conversationId}::uuid AND c."userId" = ${userId}::uuid
-      LEFT JOIN LATERAL (
-        SELECT m."id", m."role", m."content", m."status", m."contentTokens", m."createdAt"
-        FROM "Message" m
-        WHERE m."conversationId" = c."id"
-        ORDER BY m."createdAt" DESC, m."id" DESC
-        LIMIT ${historyLimit}::int
-      ) h ON true
-      ORDER BY h."createdAt" ASC, h."id" ASC`);
+      LEFT JOIN c ON true
+      LEFT JOIN a ON true
+      LEFT JOIN path h ON true
+      ORDER BY h."depth" DESC`);
     if (rows.length === 0) return null;
     const history = rows
-      .filter((row): row is TurnContextRow & HistoryMessage => row.id !== null)
-      .map(({ id, role, content, status, contentTokens }) => ({ id, role, content, status, contentTokens }));
-    const [{ withinBudget, conversationFound, systemPrompt }] = rows;
-    return { withinBudget, conversationFound, systemPrompt, history };
+      .filter((row): row is TurnContextRow & Message => row.id !== null)
+      .map(({ withinBudget: _w, conversationFound: _c, systemPrompt: _s, anchorId: _a, anchorRole: _r, ...message }) => message);
+    const [{ withinBudget, conversationFound, systemPrompt, anchorId, anchorRole }] = rows;
+    return { withinBudget, conversationFound, systemPrompt, anchor: anchorId === null ? null : { id: anchorId, role: anchorRole }, history };
   }
 
   // Takes the hold and stores the user message (in a new conversation when `conversationId` is
@@ -111,15 +160,15 @@ export class ChatTurnRepository {
 // Inserts `message` into the conversation returned by the CTE `c`, returning it as Prisma would.
 function insertMessageFrom(message: NewMessage): Prisma.Sql {
   return Prisma.sql`
-    INSERT INTO "Message" ("id", "conversationId", "role", "content", "promptTokens", "completionTokens", "contentTokens", "tokens", "costUsd", "tokensEstimated", "model",
+    INSERT INTO "Message" ("id", "conversationId", "parentId", "role", "content", "promptTokens", "completionTokens", "contentTokens", "tokens", "costUsd", "tokensEstimated", "model",
                            "status", "idempotencyKey", "flagged", "categories", "citations", "createdAt")
-    SELECT gen_random_uuid(), c."id", ${message.role}::"Role", ${message.content}::text, ${message.promptTokens ?? null}::int,
+    SELECT gen_random_uuid(), c."id", ${message.parentId ?? null}::uuid, ${message.role}::"Role", ${message.content}::text, ${message.promptTokens ?? null}::int,
            ${message.completionTokens ?? null}::int, ${message.contentTokens ?? null}::int, ${message.tokens ?? null}::int, ${message.costUsd ?? null}::float8,
            ${message.tokensEstimated ?? false}::boolean, ${message.model ?? null}::text, ${message.status ?? 'complete'}::"MessageStatus",
            ${message.idempotencyKey ?? null}::text, ${message.flagged ?? false}::boolean, ${message.categories ?? []}::text[],
            ${message.citations ? JSON.stringify(message.citations) : null}::jsonb, now()
     FROM c
-    RETURNING "id", "conversationId", "role"::text AS "role", "content", "promptTokens", "completionTokens", "contentTokens", "tokens", "costUsd", "tokensEstimated",
+    RETURNING "id", "conversationId", "parentId", "role"::text AS "role", "content", "promptTokens", "completionTokens", "contentTokens", "tokens", "costUsd", "tokensEstimated",
               "model", "status"::text AS "status", "idempotencyKey", "flagged", "categories", "citations", "createdAt"`;
 }
 

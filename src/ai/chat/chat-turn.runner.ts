@@ -13,7 +13,8 @@ import { KnowledgeService, type RetrievedChunk } from '../knowledge/knowledge.se
 import { PromptsService } from '../prompts/prompts.service';
 import type { RegisteredModel } from '../models/model.types';
 import { ChatTurnRepository } from './chat-turn.repository';
-import { Citation, HistoryMessage, TurnEvent, TurnRequest } from './chat-turn.types';
+import { TitleScheduler } from '../titles/title-scheduler';
+import { Citation, HistoryMessage, TurnAnchor, TurnContext, TurnEvent, TurnRequest } from './chat-turn.types';
 import { KNOWLEDGE_TOP_K_DEFAULT, KnowledgeOptionsDto } from './dto/knowledge-options.dto';
 import { fitHistory } from './context-window';
 import { titleFrom } from './conversation-title';
@@ -28,6 +29,8 @@ interface PreparedTurn {
   // Null: the turn starts a new conversation.
   conversationId: string | null;
   message: string;
+  // The message the question follows in the conversation's tree (null: the first).
+  parentId: string | null;
   // The question's length in tokens, stored with it.
   messageTokens: number;
   llmMessages: LlmMessage[];
@@ -39,7 +42,7 @@ interface PreparedTurn {
   heldTokens: number;
   context: CallContext;
   idempotencyKey?: string;
-  // A job retry's question, stored by an earlier attempt.
+  // A job retry's question, stored by an earlier attempt, or the question of a regenerated answer.
   reusedUserMessage: Message | null;
   inputModeration: ModerationVerdict;
   // The sources of a retrieval-augmented turn, as the answer cites them; null: no knowledge asked.
@@ -58,6 +61,8 @@ interface OpenTurn {
   idempotencyKey?: string;
   context: CallContext;
   citations: Citation[] | null;
+  // The question's text, for a new conversation's title.
+  question: string;
 }
 
 interface Answer {
@@ -96,6 +101,7 @@ export class ChatTurnRunner {
     private readonly moderation: ModerationService,
     private readonly prompts: PromptsService,
     private readonly knowledge: KnowledgeService,
+    private readonly titles: TitleScheduler,
   ) {}
 
   async *run(request: TurnRequest): AsyncGenerator<TurnEvent> {
@@ -156,6 +162,8 @@ export class ChatTurnRunner {
       const moderation = status === 'complete' ? await this.moderation.checkOutput(text, turn.context) : null;
       const message = await this.dbPhase(() => this.close(turn, { content: text, model: end.modelId, usage: end.usage, costUsd: end.costUsd, status, moderation }));
       isEnded = true;
+      if (turn.isNewConversation && status === 'complete')
+        this.titles.schedule({ userId: turn.userId, conversationId: turn.conversationId, expectedTitle: titleFrom(turn.question) });
       yield { type: end.isAborted ? 'stopped' : 'end', message };
     } catch (error) {
       isEnded = true;
@@ -171,22 +179,30 @@ export class ChatTurnRunner {
     }
   }
 
-  private async prepare({ userId, input, transport, requestId, idempotencyKey, admission, inputModeration }: TurnRequest): Promise<PreparedTurn> {
+  private async prepare({ userId, input, transport, requestId, idempotencyKey, admission, inputModeration, regenerate }: TurnRequest): Promise<PreparedTurn> {
     const model = this.models.resolve(input.model, 'chat');
     const conversationId = input.conversationId ?? null;
     const callContext: CallContext = { transport, userId, requestId };
+    const anchor: TurnAnchor = regenerate
+      ? { kind: 'regenerate', messageId: regenerate.messageId }
+      : input.parentMessageId
+        ? { kind: 'parent', messageId: input.parentMessageId }
+        : { kind: 'newest' };
     // The message (a template rendered) and then its moderation run beside the read, so their
-    // latency hides behind it instead of adding to it.
-    const checkedMessage = this.prompts
-      .messageOf(userId, input)
-      .then(async (message) => ({ message, moderation: inputModeration !== undefined ? inputModeration : await this.moderation.checkInput(message, callContext) }));
+    // latency hides behind it instead of adding to it. A regenerated answer has no new input: its
+    // question comes from the read and was checked when it was asked.
+    const checkedMessage: Promise<{ message: string | null; moderation: ModerationVerdict }> = regenerate
+      ? Promise.resolve({ message: null, moderation: null })
+      : this.prompts
+          .messageOf(userId, input)
+          .then(async (message) => ({ message, moderation: inputModeration !== undefined ? inputModeration : await this.moderation.checkInput(message, callContext) }));
     // Only the read takes a database-phase slot: the calls to other services (rate limit,
     // moderation, and further down the query's embedding) must not hold one while they wait.
-    const [, [context, reusedUserMessage], { message, moderation }] = await Promise.all([
+    const [, [context, retriedQuestion], checked] = await Promise.all([
       admission,
       this.dbPhase(() =>
         Promise.all([
-          this.turns.findTurnContext(conversationId, userId, this.config.get('AI_HISTORY_LIMIT'), this.budget.standingOf(userId)),
+          this.turns.findTurnContext(conversationId, userId, this.config.get('AI_HISTORY_LIMIT'), this.budget.standingOf(userId), anchor),
           idempotencyKey ? this.turns.findMessageByIdempotencyKey(questionKey(idempotencyKey)) : null,
         ]),
       ),
@@ -194,12 +210,20 @@ export class ChatTurnRunner {
     ]);
     if (!context) throw new NotFoundError('User');
     if (conversationId && !context.conversationFound) throw new NotFoundError('Conversation');
+    if (anchor.kind !== 'newest' && !context.anchor) throw new NotFoundError('Message');
+    const {
+      message,
+      history: path,
+      reusedUserMessage,
+    } = regenerate ? regeneratedQuestion(context) : { ...checked, history: context.history, reusedUserMessage: retriedQuestion };
+    const moderation = checked.moderation;
+    if (message === null) throw new AppError('VALIDATION_FAILED', 'The turn has no question');
     if (!context.withinBudget) throw new TokenLimitExceededError();
     // The default answer length is OPENAI_MAX_TOKENS, or the model's largest output when that is less.
     const maxTokens = input.maxTokens ?? Math.min(this.config.get('OPENAI_MAX_TOKENS'), model.maxOutputTokens ?? Infinity);
-    const messageTokens = estimateTextTokens(message);
+    const messageTokens = reusedUserMessage?.contentTokens ?? estimateTextTokens(message);
     // A failed answer is partial text the user never got in full; it would mislead the model.
-    const history = context.history.filter((m) => m.status !== 'failed' && m.id !== reusedUserMessage?.id);
+    const history = path.filter((m) => m.status !== 'failed' && m.id !== reusedUserMessage?.id);
     // Retrieval runs once the turn is admitted (the read above), so a refused turn never counts the
     // query's embedding.
     const sources = input.knowledge ? await this.retrieve(userId, message, input.knowledge, callContext) : null;
@@ -211,6 +235,7 @@ export class ChatTurnRunner {
       userId,
       conversationId,
       message,
+      parentId: context.anchor?.id ?? null,
       messageTokens,
       llmMessages,
       model,
@@ -230,7 +255,16 @@ export class ChatTurnRunner {
   private async open(prepared: PreparedTurn): Promise<OpenTurn> {
     const { userId, conversationId, heldTokens, idempotencyKey, reusedUserMessage, inputModeration } = prepared;
     const isNewConversation = conversationId === null;
-    const turn = { userId, isNewConversation, heldTokens, model: prepared.model.id, idempotencyKey, context: prepared.context, citations: prepared.citations };
+    const turn = {
+      userId,
+      isNewConversation,
+      heldTokens,
+      model: prepared.model.id,
+      idempotencyKey,
+      context: prepared.context,
+      citations: prepared.citations,
+      question: prepared.message,
+    };
     if (reusedUserMessage) {
       await this.budget.reserve(userId, heldTokens);
       return { ...turn, conversationId: reusedUserMessage.conversationId, userMessage: reusedUserMessage };
@@ -240,6 +274,7 @@ export class ChatTurnRunner {
       conversationId,
       newConversationTitle: isNewConversation ? titleFrom(prepared.message) : null,
       message: {
+        parentId: prepared.parentId,
         role: 'USER',
         content: prepared.message,
         contentTokens: prepared.messageTokens,
@@ -276,6 +311,7 @@ export class ChatTurnRunner {
     const stored = await this.turns.closeTurn({
       conversationId: turn.conversationId,
       answer: {
+        parentId: turn.userMessage.id,
         role: 'ASSISTANT',
         content,
         promptTokens: usage?.promptTokens ?? null,
@@ -350,6 +386,15 @@ export class ChatTurnRunner {
     prompt.push({ role: 'user', content: userContent });
     return prompt;
   }
+}
+
+// A regenerated answer's question (the path's end, read with the answer's parent) and the history
+// before it: 400 unless the message is an answer to a question.
+function regeneratedQuestion(context: TurnContext): { message: string; history: HistoryMessage[]; reusedUserMessage: Message } {
+  if (context.anchor?.role !== 'ASSISTANT') throw new AppError('VALIDATION_FAILED', 'Only an assistant message can be regenerated');
+  const question = context.history.at(-1);
+  if (question?.role !== 'USER') throw new AppError('VALIDATION_FAILED', 'This answer does not follow a user message, so it cannot be regenerated');
+  return { message: question.content, history: context.history.slice(0, -1), reusedUserMessage: question };
 }
 
 // The retrieved chunks as numbered sources, with how to cite them.

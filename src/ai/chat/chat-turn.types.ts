@@ -23,6 +23,9 @@ export interface TurnRequest {
   // The input's moderation verdict when it was checked before the turn (jobs, at enqueue); the
   // turn checks it itself when this is undefined.
   inputModeration?: ModerationVerdict;
+  // Answer the question of this assistant message again (`input.conversationId` is its
+  // conversation; `input` carries only model settings): a new answer beside it, no new question.
+  regenerate?: { messageId: string };
 }
 
 // What a turn tells its transport, in this order: `conversation` (only when the turn created one),
@@ -35,7 +38,11 @@ export type TurnEvent =
   | { type: 'end'; message: Message }
   | { type: 'stopped'; message: Message };
 
-export type HistoryMessage = Pick<Message, 'id' | 'role' | 'content' | 'status' | 'contentTokens'>;
+export type HistoryMessage = Message;
+
+// Where in the conversation's message tree a turn starts: after its newest message, after a given
+// message (an edit: `parentMessageId`), or beside an answer it regenerates (after that answer's question).
+export type TurnAnchor = { kind: 'newest' } | { kind: 'parent'; messageId: string } | { kind: 'regenerate'; messageId: string };
 
 // What a turn needs to know before the model is called, read in one statement.
 export interface TurnContext {
@@ -43,11 +50,17 @@ export interface TurnContext {
   conversationFound: boolean;
   // The conversation's own system prompt, in place of the service-wide one.
   systemPrompt: string | null;
-  // Oldest first.
+  // The anchor message as found in the conversation (null: none, or not in this conversation);
+  // for `newest`, its role is not read.
+  anchor: { id: string; role: Role | null } | null;
+  // The path to the message the new one follows, oldest first, at most AI_HISTORY_LIMIT messages
+  // (a regenerated answer's question on top).
   history: HistoryMessage[];
 }
 
 export interface NewMessage {
+  // The message it follows in the tree; null: the first of its conversation.
+  parentId?: string | null;
   role: Role;
   content: string;
   promptTokens?: number | null;

@@ -5,6 +5,7 @@ import { ChatTurnRunner } from './chat-turn.runner';
 import { TurnRequest } from './chat-turn.types';
 import { ChatRequestDto } from './dto/chat-request.dto';
 import { ChatResponseDto } from './dto/chat-response.dto';
+import { RegenerateRequestDto } from './dto/regenerate-request.dto';
 
 // A whole chat turn for REST and jobs: the answer once it is stored.
 @Injectable()
@@ -17,5 +18,16 @@ export class ChatService {
     }
     // A turn without a stop signal always ends with `end` or throws.
     throw new AppError('LLM_UNAVAILABLE', 'The AI call ended without an answer');
+  }
+
+  // A new answer to the question of `messageId` (an assistant message), stored beside it.
+  regenerate(
+    userId: string,
+    { conversationId, messageId }: { conversationId: string; messageId: string },
+    options: RegenerateRequestDto,
+    request: Omit<TurnRequest, 'userId' | 'input' | 'isStreamed' | 'signal' | 'regenerate'>,
+  ): Promise<ChatResponseDto> {
+    const { model, maxTokens, temperature } = options;
+    return this.sendMessage(userId, { conversationId, model, maxTokens, temperature }, { ...request, regenerate: { messageId } });
   }
 }

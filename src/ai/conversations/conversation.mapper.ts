@@ -1,4 +1,5 @@
-import type { Conversation, Message } from '../../generated/prisma/client';
+import type { Conversation } from '../../generated/prisma/client';
+import type { MessageWithSiblings } from './message-tree';
 import { CitationDto, ConversationDetailResponseDto, ConversationResponseDto, MessageResponseDto } from './dto/conversation.dto';
 
 export const mapConversation = (c: Conversation): ConversationResponseDto => ({
@@ -9,12 +10,16 @@ export const mapConversation = (c: Conversation): ConversationResponseDto => ({
   messageCount: c.messageCount,
   totalTokens: c.totalTokens,
   totalCostUsd: c.totalCostUsd,
+  pinned: c.pinned,
+  archived: c.archived,
   createdAt: c.createdAt,
   updatedAt: c.updatedAt,
 });
 
-const mapMessage = (m: Message): MessageResponseDto => ({
+export const mapMessage = ({ message: m, siblingIds }: MessageWithSiblings): MessageResponseDto => ({
   id: m.id,
+  parentId: m.parentId,
+  siblingIds,
   role: m.role,
   content: m.content,
   promptTokens: m.promptTokens,
@@ -29,7 +34,7 @@ const mapMessage = (m: Message): MessageResponseDto => ({
   createdAt: m.createdAt,
 });
 
-export const mapConversationDetail = (c: Conversation & { messages: Message[] }): ConversationDetailResponseDto => ({
+export const mapConversationDetail = (c: Conversation, messages: MessageWithSiblings[]): ConversationDetailResponseDto => ({
   ...mapConversation(c),
-  messages: c.messages.map(mapMessage),
+  messages: messages.map(mapMessage),
 });

@@ -4,6 +4,7 @@ import type { ChatResponseDto } from '../chat/dto/chat-response.dto';
 import type { EmbeddingRequestDto, EmbeddingResponseDto } from '../embeddings/dto/embedding.dto';
 import type { DocumentResponseDto } from '../knowledge/dto/document.dto';
 import type { ModerationVerdict } from '../moderation/moderation.service';
+import { GENERATE_TITLE_JOB, type TitleJobData, type TitleJobResult } from '../titles/titles.constants';
 import { GENERATE_COMPLETION_JOB, GENERATE_EMBEDDINGS_JOB, INGEST_DOCUMENT_JOB } from './ai-jobs.constants';
 
 // What a job carries through Redis: the owner plus the body of its REST twin, flat. The processor
@@ -13,7 +14,7 @@ import { GENERATE_COMPLETION_JOB, GENERATE_EMBEDDINGS_JOB, INGEST_DOCUMENT_JOB }
 // A template is rendered at enqueue: the job carries its text as `message`.
 export type CompletionJobData = { userId: string; message: string; moderation?: ModerationVerdict } & Pick<
   ChatRequestDto,
-  'conversationId' | 'model' | 'maxTokens' | 'temperature' | 'knowledge'
+  'conversationId' | 'parentMessageId' | 'model' | 'maxTokens' | 'temperature' | 'knowledge'
 >;
 export type EmbeddingsJobData = { userId: string } & Pick<EmbeddingRequestDto, 'text' | 'model'>;
 // A document's bytes wait in PostgreSQL (up to DOCUMENT_MAX_BYTES): the job carries only its id.
@@ -26,6 +27,8 @@ export interface AiJobs {
   [GENERATE_EMBEDDINGS_JOB]: { data: EmbeddingsJobData; result: EmbeddingResponseDto };
   // The GET /ai/documents/:id shape once ready; null when the document was deleted meanwhile.
   [INGEST_DOCUMENT_JOB]: { data: IngestDocumentJobData; result: DocumentResponseDto | null };
+  // Queued by the chat turn itself (AI_AUTO_TITLE), never through the API.
+  [GENERATE_TITLE_JOB]: { data: TitleJobData; result: TitleJobResult };
 }
 
 export type AiJobName = keyof AiJobs;

@@ -1,5 +1,5 @@
 // The queue and its job names are part of the public interface (the dashboard, other producers).
-export const AI_JOBS_QUEUE = 'ai-tasks';
+export { AI_JOBS_QUEUE } from '../../queue/queue.constants';
 export const GENERATE_COMPLETION_JOB = 'generate-completion';
 export const GENERATE_EMBEDDINGS_JOB = 'generate-embeddings';
 export const INGEST_DOCUMENT_JOB = 'ingest-document';

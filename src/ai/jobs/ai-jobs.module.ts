@@ -1,8 +1,9 @@
-import { BullModule, InjectQueue } from '@nestjs/bull';
+import { InjectQueue } from '@nestjs/bull';
 import { Logger, Module, OnModuleInit } from '@nestjs/common';
 import type { Queue } from 'bull';
 import { BudgetModule } from '../../budget/budget.module';
 import { MetricsModule } from '../../metrics/metrics.module';
+import { AiQueueModule } from '../../queue/ai-queue.module';
 import { MetricsService } from '../../metrics/metrics.service';
 import { ConversationsModule } from '../conversations/conversations.module';
 import { KnowledgeModule } from '../knowledge/knowledge.module';
@@ -15,18 +16,9 @@ import { AI_JOBS_QUEUE } from './ai-jobs.constants';
 // The `ai-tasks` queue and its producer, in every role: the api role enqueues, the worker role
 // (AiJobsWorkerModule) processes, both report the queue's depth.
 @Module({
-  imports: [
-    BullModule.registerQueue({ name: AI_JOBS_QUEUE }),
-    MetricsModule,
-    BudgetModule,
-    ConversationsModule,
-    ModelsModule,
-    ModerationModule,
-    PromptsModule,
-    KnowledgeModule,
-  ],
+  imports: [AiQueueModule, MetricsModule, BudgetModule, ConversationsModule, ModelsModule, ModerationModule, PromptsModule, KnowledgeModule],
   providers: [AiJobsService],
-  exports: [AiJobsService, BullModule],
+  exports: [AiJobsService, AiQueueModule],
 })
 export class AiJobsModule implements OnModuleInit {
   private readonly logger = new Logger('AiJobsQueue');

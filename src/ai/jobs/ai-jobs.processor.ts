@@ -15,6 +15,8 @@ import { DocumentResponseDto } from '../knowledge/dto/document.dto';
 import { AiJobData, AiJobName, AiJobResult, AiJobs, attemptOf, CompletionJobData, EmbeddingsJobData, IngestDocumentJobData } from './ai-job.types';
 import { AI_JOBS_QUEUE, GENERATE_COMPLETION_JOB, GENERATE_EMBEDDINGS_JOB, INGEST_DOCUMENT_JOB } from './ai-jobs.constants';
 import { classifyJobFailure } from './job-failure';
+import { ConversationTitlesService } from '../titles/conversation-titles.service';
+import { GENERATE_TITLE_JOB, TitleJobData, TitleJobResult } from '../titles/titles.constants';
 
 // Every job name goes through this one Bull handler. Not `@Process()` methods: decorators cannot
 // read AI_QUEUE_CONCURRENCY, and Bull adds up the concurrency of named handlers, while the setting
@@ -31,6 +33,7 @@ export class AiJobsProcessor implements OnModuleInit, BeforeApplicationShutdown 
     [GENERATE_COMPLETION_JOB]: (job) => this.generateCompletion(job),
     [GENERATE_EMBEDDINGS_JOB]: (job) => this.generateEmbeddings(job),
     [INGEST_DOCUMENT_JOB]: (job) => this.ingestDocument(job),
+    [GENERATE_TITLE_JOB]: (job) => this.generateTitle(job),
   };
 
   constructor(
@@ -39,6 +42,7 @@ export class AiJobsProcessor implements OnModuleInit, BeforeApplicationShutdown 
     private readonly chat: ChatService,
     private readonly embeddings: EmbeddingService,
     private readonly ingestion: DocumentIngestionService,
+    private readonly titles: ConversationTitlesService,
     private readonly errors: ErrorReporter,
   ) {}
 
@@ -90,6 +94,13 @@ export class AiJobsProcessor implements OnModuleInit, BeforeApplicationShutdown 
     });
     await job.progress(100);
     return result;
+  }
+
+  private async generateTitle(job: Job<TitleJobData>): Promise<TitleJobResult> {
+    const { userId, conversationId, expectedTitle } = job.data;
+    if (typeof conversationId !== 'string' || !UUID.test(conversationId)) throw new AppError('VALIDATION_FAILED', 'Job data has no conversationId');
+    if (expectedTitle !== null && typeof expectedTitle !== 'string') throw new AppError('VALIDATION_FAILED', 'Job data has no expectedTitle');
+    return this.titles.generate({ userId, conversationId, expectedTitle }, attemptOf(job.id));
   }
 
   // A permanent failure is discarded (no further attempts); anything else is thrown for Bull to

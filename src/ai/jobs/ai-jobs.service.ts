@@ -55,10 +55,10 @@ export class AiJobsService {
     const [{ message, moderation }] = await Promise.all([
       checkedMessage,
       this.budget.assertWithinBudget(userId),
-      dto.conversationId ? this.conversations.assertOwnedBy(dto.conversationId, userId) : undefined,
+      dto.conversationId ? this.conversations.assertOwnedBy(dto.conversationId, userId, dto.parentMessageId ?? undefined) : undefined,
     ]);
-    const { conversationId, model, maxTokens, temperature, knowledge } = dto;
-    return this.enqueue(GENERATE_COMPLETION_JOB, { message, conversationId, model, maxTokens, temperature, knowledge, userId, moderation });
+    const { conversationId, parentMessageId, model, maxTokens, temperature, knowledge } = dto;
+    return this.enqueue(GENERATE_COMPLETION_JOB, { message, conversationId, parentMessageId, model, maxTokens, temperature, knowledge, userId, moderation });
   }
 
   async queueEmbeddings(userId: string, dto: EmbeddingRequestDto): Promise<JobQueuedResponseDto> {

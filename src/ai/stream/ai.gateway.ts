@@ -67,6 +67,11 @@ export class AiGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayD
     void this.streams.start(socket, socket.data.user.id, payload);
   }
 
+  @SubscribeMessage(CHAT_EVENTS.regenerate)
+  regenerate(@ConnectedSocket() socket: AuthedSocket, @MessageBody() payload: unknown): void {
+    void this.streams.regenerate(socket, socket.data.user.id, payload);
+  }
+
   // Without a payload: the socket's own stream; with `{ streamId }`: any stream of the user, on any instance.
   @SubscribeMessage(CHAT_EVENTS.stop)
   stopChat(@ConnectedSocket() socket: AuthedSocket, @MessageBody() payload: unknown): void {

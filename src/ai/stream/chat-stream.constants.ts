@@ -3,6 +3,7 @@
 
 export const CHAT_EVENTS = {
   start: 'chat:start',
+  regenerate: 'chat:regenerate',
   stop: 'chat:stop',
   resume: 'chat:resume',
   conversation: 'chat:conversation',

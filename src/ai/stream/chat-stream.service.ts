@@ -9,13 +9,14 @@ import { ShutdownState } from '../../lifecycle/shutdown-state.service';
 import { MetricsService } from '../../metrics/metrics.service';
 import { RateLimitService } from '../../rate-limit/rate-limit.service';
 import { ChatTurnRunner } from '../chat/chat-turn.runner';
-import { TurnEvent } from '../chat/chat-turn.types';
+import { TurnEvent, TurnRequest } from '../chat/chat-turn.types';
 import { ChatRequestDto } from '../chat/dto/chat-request.dto';
 import { AiTransport } from '../llm/llm.types';
 import { CHAT_EVENTS, RUNNING_TTL_MS } from './chat-stream.constants';
 import { LogReader, StopReason, StreamClient, StreamControl, StreamInfo } from './chat-stream.types';
 import { ResumeStreamDto } from './dto/resume-stream.dto';
 import { StreamChatDto } from './dto/stream-chat.dto';
+import { StreamRegenerateDto } from './dto/stream-regenerate.dto';
 import { followLog } from './stream-log-io';
 import { StreamLogService } from './stream-log.service';
 
@@ -84,6 +85,16 @@ export class ChatStreamService implements OnModuleInit, BeforeApplicationShutdow
     return this.startTurn(client, userId, { resumable }, async ({ signal, streamId }) => {
       const input = await validateDto(StreamChatDto, payload);
       return this.turnEvents(userId, input, 'ws', signal, streamId);
+    });
+  }
+
+  // chat:regenerate: a new answer to an assistant message's question, through the same path as
+  // chat:start, so it gets the same events, limits, stop and resume.
+  regenerate(client: StreamClient, userId: string, payload: unknown): Promise<void> {
+    const resumable = typeof payload === 'object' && payload !== null && (payload as { resumable?: unknown }).resumable === true;
+    return this.startTurn(client, userId, { resumable }, async ({ signal, streamId }) => {
+      const { conversationId, messageId, model, maxTokens, temperature } = await validateDto(StreamRegenerateDto, payload);
+      return this.turnEvents(userId, { conversationId, model, maxTokens, temperature }, 'ws', signal, streamId, undefined, { messageId });
     });
   }
 
@@ -272,10 +283,12 @@ export class ChatStreamService implements OnModuleInit, BeforeApplicationShutdow
     signal: AbortSignal,
     streamId: string,
     admission?: Promise<void>,
+    regenerate?: TurnRequest['regenerate'],
   ): AsyncIterable<TurnEvent> {
     return this.turns.run({
       userId,
       input,
+      regenerate,
       transport,
       isStreamed: true,
       signal,
@@ -368,3 +381,4 @@ export class ChatStreamService implements OnModuleInit, BeforeApplicationShutdow
     client.emit(CHAT_EVENTS.error, this.errorPayload(error));
   }
 }
+

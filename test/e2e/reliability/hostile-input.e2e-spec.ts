@@ -176,7 +176,7 @@ describe('hostile input (e2e)', () => {
     expect(operations.map((o) => `${o.method} ${o.path}`).sort()).toEqual(
       expect.arrayContaining(['POST /api/v1/ai/chat', 'POST /api/v1/auth/register', 'GET /api/v1/ai/conversations', 'DELETE /api/v1/ai/conversations/{id}']),
     );
-    expect(operations.filter((o) => o.body)).toHaveLength(14);
+    expect(operations.filter((o) => o.body)).toHaveLength(15);
   });
 
   it('answers every hostile body with a 4xx and changes nothing', async () => {

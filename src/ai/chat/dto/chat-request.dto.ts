@@ -51,4 +51,22 @@ export class ChatRequestDto extends CompletionOptionsDto {
   @IsOptional()
   @IsUUID()
   conversationId?: string | null;
+
+  @ApiPropertyOptional({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description:
+      "Edit: the new message follows this message of the conversation (e.g. the parent of the question being edited), starting a branch; omit (or null) to follow the conversation's newest message. Requires conversationId",
+  })
+  @IsOptional()
+  @IsUUID()
+  @ValidateBy({
+    name: 'onlyWithConversationId',
+    validator: {
+      validate: (value, args) => value === null || value === undefined || typeof (args?.object as ChatRequestDto).conversationId === 'string',
+      defaultMessage: () => 'parentMessageId requires conversationId',
+    },
+  })
+  parentMessageId?: string | null;
 }

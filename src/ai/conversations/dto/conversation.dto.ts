@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateIf } from 'class-validator';
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength, ValidateIf } from 'class-validator';
 import { MaxLengthFromConfig } from '../../../common/validation/config-limit.constraint';
 
 export class CreateConversationDto {
@@ -38,7 +38,20 @@ export class UpdateConversationDto {
   @Matches(/\S/, { message: 'systemPrompt must not be blank' })
   @MaxLengthFromConfig('AI_MAX_MESSAGE_LENGTH')
   systemPrompt?: string | null;
+
+  @ApiPropertyOptional({ example: true, description: 'Pinned conversations lead the list' })
+  @ValidateIf((_, value) => value !== undefined)
+  @IsBoolean()
+  pinned?: boolean;
+
+  @ApiPropertyOptional({ example: false, description: 'Archived conversations leave the list (GET /conversations?archived=true lists them)' })
+  @ValidateIf((_, value) => value !== undefined)
+  @IsBoolean()
+  archived?: boolean;
 }
+
+// A query string's `true` / `false` as a boolean; anything else stays as it is and fails @IsBoolean.
+const queryBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
 
 export class ListConversationsQueryDto {
   @ApiPropertyOptional({ minimum: 1, default: 1 })
@@ -56,6 +69,40 @@ export class ListConversationsQueryDto {
   @Min(1)
   @Max(100)
   limit: number = 20;
+
+  @ApiPropertyOptional({ type: Boolean, default: false, description: 'true: the archived conversations instead of the others' })
+  @IsOptional()
+  @Transform(queryBoolean)
+  @IsBoolean()
+  archived: boolean = false;
+
+  @ApiPropertyOptional({
+    example: 'postgres index',
+    maxLength: 200,
+    description: 'Full-text search over titles and message contents (web search syntax: "a phrase", or, -word); best match first',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  @Matches(/\S/, { message: 'q must not be blank' })
+  q?: string;
+}
+
+export class ConversationBranchQueryDto {
+  @ApiPropertyOptional({ format: 'uuid', description: "Show the branch that ends at this message; default: the conversation's newest message" })
+  @IsOptional()
+  @IsUUID()
+  leafId?: string;
+}
+
+export const EXPORT_FORMATS = ['json', 'md'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+export class ExportConversationQueryDto extends ConversationBranchQueryDto {
+  @ApiPropertyOptional({ enum: EXPORT_FORMATS, default: 'json', description: 'json: the GET /conversations/:id body; md: Markdown' })
+  @IsOptional()
+  @IsIn(EXPORT_FORMATS)
+  format: ExportFormat = 'json';
 }
 
 export class ConversationResponseDto {
@@ -63,9 +110,11 @@ export class ConversationResponseDto {
   @ApiProperty({ nullable: true, type: String, example: 'Chat about NestJS' }) title: string | null;
   @ApiProperty({ nullable: true, type: String, example: null, description: "Its own system prompt; null: the service's" }) systemPrompt: string | null;
   @ApiProperty({ format: 'uuid' }) userId: string;
-  @ApiProperty({ example: 5 }) messageCount: number;
-  @ApiProperty({ example: 1024, description: 'Sum of the tokens of its messages' }) totalTokens: number;
+  @ApiProperty({ example: 5, description: 'Every message of its tree, all branches' }) messageCount: number;
+  @ApiProperty({ example: 1024, description: 'Sum of the tokens of its messages, all branches' }) totalTokens: number;
   @ApiProperty({ example: 0.0153, description: 'Sum of the cost of its messages in USD' }) totalCostUsd: number;
+  @ApiProperty({ example: false }) pinned: boolean;
+  @ApiProperty({ example: false }) archived: boolean;
   @ApiProperty() createdAt: Date;
   @ApiProperty() updatedAt: Date;
 }
@@ -81,6 +130,9 @@ export class CitationDto {
 
 export class MessageResponseDto {
   @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String, description: 'The message it follows; null for a first message' }) parentId: string | null;
+  @ApiProperty({ type: [String], description: 'The messages that share its parent (the versions to flip between), itself included, oldest first' })
+  siblingIds: string[];
   @ApiProperty({ enum: ['USER', 'ASSISTANT', 'SYSTEM'] }) role: 'USER' | 'ASSISTANT' | 'SYSTEM';
   @ApiProperty() content: string;
   @ApiProperty({ nullable: true, type: Number, example: 180, description: 'Answers: prompt tokens of the call' }) promptTokens: number | null;
@@ -97,7 +149,8 @@ export class MessageResponseDto {
 }
 
 export class ConversationDetailResponseDto extends ConversationResponseDto {
-  @ApiProperty({ type: [MessageResponseDto], description: 'Oldest first' }) messages: MessageResponseDto[];
+  @ApiProperty({ type: [MessageResponseDto], description: 'The shown branch, first message first (the tree: every message, oldest first)' })
+  messages: MessageResponseDto[];
 }
 
 export class PageMetaDto {
