@@ -1,0 +1,94 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import Redis from 'ioredis';
+import { AppConfigService } from '../config/app-config.service';
+import { REDIS_CLIENT } from '../redis/redis.constants';
+import { UsersService } from '../users/users.service';
+import { accountAccessChannel, AccountAccessMessage } from './access.constants';
+
+// Which accounts are disabled, held in memory on every instance so that the check on each request
+// and socket handshake is a Set lookup, not a database read. Loaded at start, kept current through
+// Redis pub/sub, and loaded again whenever the subscription (re)connects, so a message missed while
+// Redis was away cannot leave a disabled account working here.
+@Injectable()
+export class AccountAccessService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(AccountAccessService.name);
+  private disabled = new Set<string>();
+  private subscriber?: Redis;
+  private readonly channel: string;
+
+  constructor(
+    private readonly users: UsersService,
+    @Inject(REDIS_CLIENT) private readonly redis: Redis,
+    config: AppConfigService,
+  ) {
+    this.channel = accountAccessChannel(config.get('REDIS_PREFIX'));
+    this.redisUrl = config.get('REDIS_URL');
+  }
+
+  private readonly redisUrl: string;
+
+  async onModuleInit(): Promise<void> {
+    // Its own connection: a subscribed client can run nothing else. It queues commands while
+    // reconnecting (unlike the fail-fast command client) so the subscription survives a restart.
+    this.subscriber = new Redis(this.redisUrl, { lazyConnect: true, maxRetriesPerRequest: null });
+    this.subscriber.on('error', () => undefined);
+    this.subscriber.on('message', (channel: string, raw: string) => this.onMessage(channel, raw));
+    this.subscriber.on('ready', () => void this.reload());
+    await this.reload();
+    await this.subscriber.connect().catch(() => undefined);
+    await this.subscriber.subscribe(this.channel).catch((error: unknown) => this.logger.warn({ err: error }, 'could not subscribe to account changes yet'));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.subscriber?.quit().catch(() => this.subscriber?.disconnect());
+  }
+
+  isDisabled(userId: string): boolean {
+    return this.disabled.has(userId);
+  }
+
+  // Applies the change here at once and tells every other instance.
+  async announce(userId: string, disabled: boolean): Promise<void> {
+    this.apply({ userId, disabled });
+    const message: AccountAccessMessage = { userId, disabled };
+    await this.redis.publish(this.channel, JSON.stringify(message)).catch((error: unknown) => {
+      // The others reload the whole set when their subscription comes back.
+      this.logger.warn({ err: error, userId }, 'could not announce an account change');
+    });
+  }
+
+  private async reload(): Promise<void> {
+    // Changes that arrive while the read runs may be missing from it: they are applied again on top.
+    const arrived: AccountAccessMessage[] = [];
+    this.duringReload.add(arrived);
+    try {
+      const loaded = new Set(await this.users.findDisabledIds());
+      this.duringReload.delete(arrived);
+      this.disabled = loaded;
+      for (const message of arrived) this.apply(message);
+    } catch (error) {
+      this.logger.warn({ err: error }, 'could not load the disabled accounts; keeping the last known set');
+    } finally {
+      this.duringReload.delete(arrived);
+    }
+  }
+
+  private readonly duringReload = new Set<AccountAccessMessage[]>();
+
+  private onMessage(channel: string, raw: string): void {
+    if (channel !== this.channel) return;
+    try {
+      const message = JSON.parse(raw) as AccountAccessMessage;
+      if (typeof message.userId === 'string' && typeof message.disabled === 'boolean') this.apply(message);
+    } catch (error) {
+      this.logger.warn({ err: error }, 'ignored a malformed account change');
+    }
+  }
+
+  private apply(message: AccountAccessMessage): void {
+    const { userId, disabled } = message;
+    for (const arrived of this.duringReload) arrived.push(message);
+    if (disabled) this.disabled.add(userId);
+    else this.disabled.delete(userId);
+  }
+}
