@@ -28,8 +28,8 @@ export class UsersRepository {
     return this.prisma.user.update({ where: { id }, data: { role } });
   }
 
-  update(id: string, changes: UserChanges): Promise<User> {
-    return this.prisma.user.update({ where: { id }, data: changes });
+  update(id: string, changes: UserChanges, tx: Prisma.TransactionClient = this.prisma): Promise<User> {
+    return tx.user.update({ where: { id }, data: changes });
   }
 
   async findDisabledIds(): Promise<string[]> {

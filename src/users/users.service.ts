@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { NotFoundError } from '../common/errors/app-error';
+import { AppError, NotFoundError } from '../common/errors/app-error';
 import { AppConfigService } from '../config/app-config.service';
-import type { User } from '../generated/prisma/client';
+import type { Prisma, User } from '../generated/prisma/client';
 import { isRecordNotFound } from '../prisma/prisma-errors';
 import { UserChanges, UsersRepository } from './users.repository';
 
@@ -34,14 +34,24 @@ export class UsersService {
     return this.users.findByEmail(email);
   }
 
+  findById(id: string): Promise<User | null> {
+    return this.users.findById(id);
+  }
+
   async getById(id: string): Promise<User> {
     const user = await this.users.findById(id);
     if (!user) throw new NotFoundError('User');
     return user;
   }
 
-  async updateUser(id: string, changes: UserChanges): Promise<User> {
-    return this.users.update(id, changes).catch((error: unknown) => {
+  // For work that runs later on the user's behalf (a queued job): a fresh read, not the cached set.
+  async assertActive(id: string): Promise<void> {
+    const user = await this.getById(id);
+    if (user.disabled) throw new AppError('ACCOUNT_DISABLED', 'Account disabled');
+  }
+
+  async updateUser(id: string, changes: UserChanges, tx?: Prisma.TransactionClient): Promise<User> {
+    return this.users.update(id, changes, tx).catch((error: unknown) => {
       throw isRecordNotFound(error) ? new NotFoundError('User') : error;
     });
   }

@@ -5,6 +5,7 @@ import { AppError } from '../../common/errors/app-error';
 import { validateDto } from '../../common/validation/validate-dto';
 import { ErrorReporter } from '../../error-tracking/error-reporter.service';
 import { AppConfigService } from '../../config/app-config.service';
+import { UsersService } from '../../users/users.service';
 import { ChatService } from '../chat/chat.service';
 import { EmbeddingService } from '../embeddings/embedding.service';
 import { ChatRequestDto } from '../chat/dto/chat-request.dto';
@@ -40,6 +41,7 @@ export class AiJobsProcessor implements OnModuleInit, BeforeApplicationShutdown 
     private readonly embeddings: EmbeddingService,
     private readonly ingestion: DocumentIngestionService,
     private readonly errors: ErrorReporter,
+    private readonly users: UsersService,
   ) {}
 
   onModuleInit(): void {
@@ -112,9 +114,11 @@ export class AiJobsProcessor implements OnModuleInit, BeforeApplicationShutdown 
     }
   }
 
-  private dispatch(job: Job<AiJobData>): Promise<AiJobResult> {
+  private async dispatch(job: Job<AiJobData>): Promise<AiJobResult> {
     if (!Object.hasOwn(this.handlers, job.name)) throw new AppError('VALIDATION_FAILED', `Unknown job ${job.name}`);
     if (typeof job.data?.userId !== 'string') throw new AppError('VALIDATION_FAILED', 'Job data has no userId');
+    // A job queued before its owner was disabled fails here ("Account disabled"), without retries.
+    await this.users.assertActive(job.data.userId);
     const handler = this.handlers[job.name as AiJobName] as (job: Job<AiJobData>) => Promise<AiJobResult>;
     return handler(job);
   }
