@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { AccessModule } from './access/access.module';
 import { AdminModule } from './admin/admin.module';
 import { AiApiModule } from './ai/api/ai-api.module';
 import type { QueueDashboardModule as BullDashboardModule } from './ai/jobs/dashboard/queue-dashboard.module';
@@ -38,7 +39,7 @@ export class AppModule {
         QueueModule,
         HealthModule,
         ...(runsWorkerRole(env.PROCESS_ROLE) ? [AiJobsWorkerModule] : []),
-        ...(runsApi ? [RateLimitModule, AuthModule, AiApiModule, AiStreamModule, AdminModule] : []),
+        ...(runsApi ? [RateLimitModule, AccessModule, AuthModule, AiApiModule, AiStreamModule, AdminModule] : []),
         ...(hasDashboard ? [loadQueueDashboardModule()] : []),
       ],
       providers: runsApi
