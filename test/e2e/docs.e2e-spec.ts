@@ -25,6 +25,10 @@ describe('OpenAPI document (e2e)', () => {
     const { body } = await t.http.get('/api/docs-json').expect(200);
     expect(body.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(Object.keys(body.paths).sort()).toEqual([
+      '/api/v1/admin/audit',
+      '/api/v1/admin/usage',
+      '/api/v1/admin/users',
+      '/api/v1/admin/users/{id}',
       '/api/v1/ai/chat',
       '/api/v1/ai/conversations',
       '/api/v1/ai/conversations/{id}',
@@ -39,6 +43,7 @@ describe('OpenAPI document (e2e)', () => {
       '/api/v1/ai/prompts/{id}',
       '/api/v1/ai/search',
       '/api/v1/ai/usage',
+      '/api/v1/ai/usage/daily',
       '/api/v1/auth/login',
       '/api/v1/auth/me',
       '/api/v1/auth/refresh',
@@ -85,6 +90,26 @@ describe('OpenAPI document (e2e)', () => {
       'totalCostUsd',
       'totalTokens',
     ]);
+    expect(Object.keys(schemas.ProfileResponseDto.properties)).toEqual(['id', 'email', 'name', 'createdAt', 'totalTokensUsed', 'tokenLimit', 'role']);
+    expect(Object.keys(schemas.DailyUsageResponseDto.properties)).toEqual(['from', 'to', 'days']);
+    expect(Object.keys(schemas.DailyModelUsageDto.properties).sort()).toEqual(['completionTokens', 'costUsd', 'date', 'model', 'promptTokens', 'requests', 'totalTokens']);
+    expect(Object.keys(schemas.AdminUserResponseDto.properties)).toEqual([
+      'id',
+      'email',
+      'name',
+      'role',
+      'disabled',
+      'tokenLimit',
+      'totalTokensUsed',
+      'totalCostUsd',
+      'lastActiveAt',
+      'createdAt',
+    ]);
+    expect(Object.keys(schemas.UpdateUserDto.properties)).toEqual(['tokenLimit', 'disabled', 'role']);
+    expect(schemas.UpdateUserDto.required).toBeUndefined();
+    expect(Object.keys(schemas.AdminUsageResponseDto.properties)).toEqual(['from', 'to', 'groupBy', 'totals', 'groups']);
+    expect(Object.keys(schemas.AuditEntryResponseDto.properties)).toEqual(['id', 'actorId', 'actorEmail', 'action', 'targetId', 'targetEmail', 'before', 'after', 'createdAt']);
+    expect(body.paths['/api/v1/admin/users/{id}'].patch.responses['403']).toBeDefined();
     expect(body.paths['/api/v1/ai/chat'].post.security).toEqual([{ bearer: [] }]);
     expect(body.paths['/api/v1/ai/chat'].post.responses['201'].content['application/json'].schema.$ref).toBe('#/components/schemas/ChatResponseDto');
   });
