@@ -20,6 +20,7 @@ import { figureOneClient } from './figures/one-client.mjs';
 import { profileService } from './figures/profiles.mjs';
 import { figureRestConcurrency } from './figures/rest-c20.mjs';
 import { figureStatements } from './figures/statements.mjs';
+import { figureUsage } from './figures/usage.mjs';
 import { buildIfStale, snapshotDist } from './lib/build.mjs';
 import { elapsedSecs, freePort, guardRun, killChildren, log, stopProcess } from './lib/children.mjs';
 import { connectSockets, createDirectClient } from './lib/clients.mjs';
@@ -151,6 +152,7 @@ async function main() {
     if (opts.runs(7)) await figureModels(ctx, { providers: extra[22], fallback: extra[23], fitting: extra[24] });
     if (opts.runs(8)) await figureModeration(ctx, { off: extra[25], block: extra[26] });
     if (opts.runs(9)) await figureKnowledge(ctx, { search: extra[27], ingest: extra[28] });
+    if (opts.runs(10)) await figureUsage(ctx);
     if (opts.profile) await profileService(ctx, socketUsers, listUser, extra.slice(1, 21));
 
     meta.loadEnd = loadAvg();
