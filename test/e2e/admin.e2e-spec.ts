@@ -259,6 +259,7 @@ describe('admin routes (e2e)', () => {
       await t.http.post('/api/v1/ai/jobs/completion').set(busy.auth).send({ message: 'occupy the worker' }).expect(202);
       await fake.waitFor((f) => f.chatRequests().length === 1);
       const queued = await t.http.post('/api/v1/ai/jobs/completion').set(user.auth).send({ message: 'never runs' }).expect(202);
+      const document = await t.http.post('/api/v1/ai/documents').set(user.auth).send({ title: 'never ingested', text: 'Some notes.' }).expect(202);
       await patch(admin, user.id, { disabled: true }).expect(200);
       const job = await t.app.get<Queue>(AI_QUEUE, { strict: false }).getJob(queued.body.jobId);
       const failed = await eventually(async () => {
@@ -268,7 +269,14 @@ describe('admin routes (e2e)', () => {
       expect(job).not.toBeNull();
       expect(failed.failedReason).toBe('Account disabled');
       expect(failed.attemptsMade).toBe(1);
+      // Its queued document fails with the reason, and nothing was embedded.
+      const stored = await eventually(async () => {
+        const row = await t.prisma.document.findUniqueOrThrow({ where: { id: document.body.id } });
+        return row.status === 'failed' ? row : null;
+      }, 10_000);
+      expect(stored).toMatchObject({ status: 'failed', failedReason: 'Account disabled', chunkCount: 0 });
       expect(fake.chatRequests()).toHaveLength(1);
+      expect(fake.requests.filter((r) => r.path === '/v1/embeddings')).toHaveLength(0);
     });
   });
 

@@ -89,6 +89,8 @@ export class AiJobsProcessor implements OnModuleInit, BeforeApplicationShutdown 
       attemptKey: attemptOf(job.id).idempotencyKey,
       isLastAttempt: isLastAttempt(job),
       onProgress: (percent) => job.progress(percent),
+      // Checked inside the ingestion, so that the document of a disabled owner fails with the reason.
+      assertOwnerActive: () => this.users.assertActive(userId),
     });
     await job.progress(100);
     return result;
@@ -117,8 +119,9 @@ export class AiJobsProcessor implements OnModuleInit, BeforeApplicationShutdown 
   private async dispatch(job: Job<AiJobData>): Promise<AiJobResult> {
     if (!Object.hasOwn(this.handlers, job.name)) throw new AppError('VALIDATION_FAILED', `Unknown job ${job.name}`);
     if (typeof job.data?.userId !== 'string') throw new AppError('VALIDATION_FAILED', 'Job data has no userId');
-    // A job queued before its owner was disabled fails here ("Account disabled"), without retries.
-    await this.users.assertActive(job.data.userId);
+    // A job queued before its owner was disabled fails here ("Account disabled"), without retries
+    // (a document ingestion checks inside, to mark its document failed too).
+    if (job.name !== INGEST_DOCUMENT_JOB) await this.users.assertActive(job.data.userId);
     const handler = this.handlers[job.name as AiJobName] as (job: Job<AiJobData>) => Promise<AiJobResult>;
     return handler(job);
   }
