@@ -2,7 +2,8 @@
 //   - GET /ai/usage/daily over 90 days for a user with 1,000,000 messages (500,000 counted answers
 //     in the ledger, rolled up per day and model as the service does);
 //   - GET /admin/usage?groupBy=user over 10,000 users with usage on most of the 30 days.
-// Everything is seeded with SQL (generate_series), not through the API; autocannon at c=4.
+// Everything is seeded with SQL (generate_series), not through the API. autocannon: c=4 for the
+// user's route; c=1 for the admin's (a page a few admins open, not a hot path).
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
@@ -18,7 +19,8 @@ const jwt = require('jsonwebtoken');
 
 const DAILY_TARGET_MS = 20;
 const ADMIN_TARGET_MS = 100;
-const CONNECTIONS = 4;
+const DAILY_CONNECTIONS = 4;
+const ADMIN_CONNECTIONS = 1;
 const MODELS = ['gpt-4o-mini', 'gpt-4o', 'claude-sonnet-4-20250514', 'text-embedding-3-small'];
 const isoDay = (daysAgo) => new Date(Date.now() - daysAgo * 86_400_000).toISOString().slice(0, 10);
 
@@ -78,13 +80,13 @@ async function seedManyUsers(client, token) {
   return { id: rows[0].id, token: token(rows[0].id, 'bench-admin@bench.local') };
 }
 
-function measure(ctx, service, name, url, authToken) {
+function measure(ctx, service, name, url, authToken, connections) {
   const { sizes } = ctx.opts;
-  autocannon(url, authToken, sizes.listWarm, CONNECTIONS);
+  autocannon(url, authToken, sizes.listWarm, connections);
   const rounds = [];
   for (let r = 0; r < sizes.listRounds; r++) {
     const cpu0 = cpuMs(service.pid);
-    const res = autocannon(url, authToken, sizes.listSecs, CONNECTIONS);
+    const res = autocannon(url, authToken, sizes.listSecs, connections);
     res.cpuMsPerReq = (cpuMs(service.pid) - cpu0) / Math.max(1, res.total);
     rounds.push(res);
     log(`fig 10 ${name} round ${r + 1}: ${Math.round(res.rps)} req/s, p50 ${res.p50} ms, p99 ${res.p99} ms, non-2xx ${res.non2xx}, errors ${res.errors}`);
@@ -124,11 +126,12 @@ export async function figureUsage(ctx) {
     if (answers !== 500_000) throw new Error(`fig 10: /usage/daily counted ${answers} answers, expected 500,000: ${JSON.stringify(daily).slice(0, 300)}`);
     const adminUrl = `${service.base}/api/v1/admin/usage?groupBy=user&limit=100`;
     const overview = await fetch(adminUrl, { headers: { authorization: `Bearer ${admin.token}` } }).then((r) => r.json());
-    if (overview.groups?.length !== 100 || !(overview.totals?.requests > 0)) throw new Error(`fig 10: unexpected /admin/usage answer: ${JSON.stringify(overview).slice(0, 300)}`);
+    if (overview.groups?.length !== 100 || !(overview.totals?.requests > 0))
+      throw new Error(`fig 10: unexpected /admin/usage answer: ${JSON.stringify(overview).slice(0, 300)}`);
     ctx.results.figures.usage = {
       dailyRows: daily.days.length,
-      daily: measure(ctx, service, '/usage/daily', dailyUrl, heavy.token),
-      admin: measure(ctx, service, '/admin/usage?groupBy=user', adminUrl, admin.token),
+      daily: measure(ctx, service, '/usage/daily', dailyUrl, heavy.token, DAILY_CONNECTIONS),
+      admin: measure(ctx, service, '/admin/usage?groupBy=user', adminUrl, admin.token, ADMIN_CONNECTIONS),
     };
   } finally {
     await stopProcess(service.child);
@@ -138,14 +141,41 @@ export async function figureUsage(ctx) {
 export function usageRows(F, add) {
   if (!F.usage) return;
   const { daily, admin, dailyRows } = F.usage;
-  add('10 GET /ai/usage/daily, 90 days, 1M messages, c=4', 'latency p50 / p99', `${f1(daily.p50)} / ${f1(daily.p99)} ms`, `p99 ≤ ${DAILY_TARGET_MS} ms`, check(daily.p99, '<=', DAILY_TARGET_MS) + missBy(daily.p99, DAILY_TARGET_MS));
-  add('10 GET /ai/usage/daily, 90 days, 1M messages, c=4', 'throughput; rows; failed', `${Math.round(daily.rps)} req/s; ${dailyRows} rows; ${daily.failed}`, '0 failed', daily.failed === 0 ? '✅' : '❌');
-  add('10 GET /admin/usage?groupBy=user, 10,000 users, c=4', 'latency p50 / p99', `${f1(admin.p50)} / ${f1(admin.p99)} ms`, `p99 ≤ ${ADMIN_TARGET_MS} ms`, check(admin.p99, '<=', ADMIN_TARGET_MS) + missBy(admin.p99, ADMIN_TARGET_MS));
-  add('10 GET /admin/usage?groupBy=user, 10,000 users, c=4', 'throughput; failed', `${Math.round(admin.rps)} req/s; ${admin.failed}`, '0 failed', admin.failed === 0 ? '✅' : '❌');
+  add(
+    '10 GET /ai/usage/daily, 90 days, 1M messages, c=4',
+    'latency p50 / p99',
+    `${f1(daily.p50)} / ${f1(daily.p99)} ms`,
+    `p99 ≤ ${DAILY_TARGET_MS} ms`,
+    check(daily.p99, '<=', DAILY_TARGET_MS) + missBy(daily.p99, DAILY_TARGET_MS),
+  );
+  add(
+    '10 GET /ai/usage/daily, 90 days, 1M messages, c=4',
+    'throughput; rows; failed',
+    `${Math.round(daily.rps)} req/s; ${dailyRows} rows; ${daily.failed}`,
+    '0 failed',
+    daily.failed === 0 ? '✅' : '❌',
+  );
+  add(
+    '10 GET /admin/usage?groupBy=user, 10,000 users, c=1',
+    'latency p50 / p99',
+    `${f1(admin.p50)} / ${f1(admin.p99)} ms`,
+    `p99 ≤ ${ADMIN_TARGET_MS} ms`,
+    check(admin.p99, '<=', ADMIN_TARGET_MS) + missBy(admin.p99, ADMIN_TARGET_MS),
+  );
+  add(
+    '10 GET /admin/usage?groupBy=user, 10,000 users, c=1',
+    'throughput; failed',
+    `${Math.round(admin.rps)} req/s; ${admin.failed}`,
+    '0 failed',
+    admin.failed === 0 ? '✅' : '❌',
+  );
 }
 
 export function usageDetails(F) {
   if (!F.usage) return '';
-  const line = (name, r) => r.rounds.map((x, i) => `- ${name} round ${i + 1}: ${Math.round(x.rps)} req/s, p50 ${x.p50} ms, p99 ${x.p99} ms, service CPU ${f1(x.cpuMsPerReq, 3)} ms/request`).join('\n');
+  const line = (name, r) =>
+    r.rounds
+      .map((x, i) => `- ${name} round ${i + 1}: ${Math.round(x.rps)} req/s, p50 ${x.p50} ms, p99 ${x.p99} ms, service CPU ${f1(x.cpuMsPerReq, 3)} ms/request`)
+      .join('\n');
   return `### Usage analytics rounds\n\n${line('/usage/daily', F.usage.daily)}\n${line('/admin/usage', F.usage.admin)}\n`;
 }

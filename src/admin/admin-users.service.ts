@@ -47,7 +47,10 @@ export class AdminUsersService {
     const updated = await this.prisma.$transaction(async (tx) => {
       const user = await this.users.updateUser(targetId, changes, tx);
       const before = Object.fromEntries(Object.keys(changes).map((field) => [field, current[field as keyof UserChanges]]));
-      await this.audit.record({ actorId: actor.id, actorEmail: actor.email, action: 'user.update', targetId, targetEmail: user.email, before, after: { ...changes } }, tx);
+      await this.audit.record(
+        { actorId: actor.id, actorEmail: actor.email, action: 'user.update', targetId, targetEmail: user.email, before, after: { ...changes } },
+        tx,
+      );
       return user;
     });
     if (changes.disabled !== undefined) await this.announceAccess(updated);

@@ -105,6 +105,8 @@ describe(validateEnv.name, () => {
   it('reads ADMIN_EMAILS as trimmed lower-case addresses and names a bad one', () => {
     expect(adminEmailsOf(validateEnv({ ADMIN_EMAILS: ' Ada@Example.com ,bob@example.com,' }).ADMIN_EMAILS)).toEqual(['ada@example.com', 'bob@example.com']);
     expect(adminEmailsOf(validateEnv({}).ADMIN_EMAILS)).toEqual([]);
-    expect(() => validateEnv({ ADMIN_EMAILS: 'ada@example.com,not-an-email' })).toThrow('Invalid environment variable ADMIN_EMAILS: "not-an-email" is not an e-mail address');
+    expect(() => validateEnv({ ADMIN_EMAILS: 'ada@example.com,not-an-email' })).toThrow(
+      'Invalid environment variable ADMIN_EMAILS: "not-an-email" is not an e-mail address',
+    );
   });
 });

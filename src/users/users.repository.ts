@@ -39,9 +39,7 @@ export class UsersRepository {
 
   // Newest accounts first; `q` matches part of the e-mail or the name, in any case.
   async findPage({ q, page, limit }: { q?: string; page: number; limit: number }): Promise<{ rows: User[]; total: number }> {
-    const where: Prisma.UserWhereInput = q
-      ? { OR: [{ email: { contains: q, mode: 'insensitive' } }, { name: { contains: q, mode: 'insensitive' } }] }
-      : {};
+    const where: Prisma.UserWhereInput = q ? { OR: [{ email: { contains: q, mode: 'insensitive' } }, { name: { contains: q, mode: 'insensitive' } }] } : {};
     const [rows, total] = await Promise.all([
       this.prisma.user.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'asc' }], skip: (page - 1) * limit, take: limit }),
       this.prisma.user.count({ where }),

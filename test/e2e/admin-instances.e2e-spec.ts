@@ -59,7 +59,11 @@ describe('disabling an account across instances (e2e)', () => {
   it('an instance that starts after the change loads it', async () => {
     const adminLogin = await a.http.post('/api/v1/auth/login').send({ email: adminEmail, password: 'correct horse battery' }).expect(200);
     const user = await registerUser(a);
-    await a.http.patch(`/api/v1/admin/users/${user.id}`).set({ Authorization: `Bearer ${adminLogin.body.accessToken}` }).send({ disabled: true }).expect(200);
+    await a.http
+      .patch(`/api/v1/admin/users/${user.id}`)
+      .set({ Authorization: `Bearer ${adminLogin.body.accessToken}` })
+      .send({ disabled: true })
+      .expect(200);
     const late = await startAppProcess({ REDIS_PREFIX, OPENAI_BASE_URL: fake.baseUrl });
     try {
       await request(late.url).get('/api/v1/auth/me').set(user.auth).expect(401);

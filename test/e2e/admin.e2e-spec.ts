@@ -23,7 +23,14 @@ describe('admin routes (e2e)', () => {
     fake = await startFakeLlm();
     t = await startTestApp({ OPENAI_BASE_URL: fake.baseUrl, ADMIN_EMAILS: `someone@example.com, ${adminEmail.toUpperCase()}`, AI_QUEUE_CONCURRENCY: '1' });
     const res = await t.http.post('/api/v1/auth/register').send({ email: adminEmail, password: 'correct horse battery', name: 'Root' }).expect(201);
-    admin = { id: res.body.user.id, email: adminEmail, password: 'correct horse battery', accessToken: res.body.accessToken, refreshToken: res.body.refreshToken, auth: { Authorization: `Bearer ${res.body.accessToken}` } };
+    admin = {
+      id: res.body.user.id,
+      email: adminEmail,
+      password: 'correct horse battery',
+      accessToken: res.body.accessToken,
+      refreshToken: res.body.refreshToken,
+      auth: { Authorization: `Bearer ${res.body.accessToken}` },
+    };
   });
   afterAll(async () => {
     await t.close();
@@ -58,7 +65,14 @@ describe('admin routes (e2e)', () => {
       } finally {
         await listed.close();
       }
-      expect((await t.http.get('/api/v1/auth/me').set({ Authorization: `Bearer ${login.body.accessToken}` }).expect(200)).body.role).toBe('admin');
+      expect(
+        (
+          await t.http
+            .get('/api/v1/auth/me')
+            .set({ Authorization: `Bearer ${login.body.accessToken}` })
+            .expect(200)
+        ).body.role,
+      ).toBe('admin');
     });
 
     it('npm run user:role changes a role from the shell, audits it, and fails clearly on an unknown e-mail or role', async () => {
@@ -93,7 +107,10 @@ describe('admin routes (e2e)', () => {
       ['patch', '/api/v1/admin/users/00000000-0000-4000-8000-000000000000'],
     ] as const)('%s %s answers 403 to a user and 401 without a token', async (method, path) => {
       const user = await registerUser(t);
-      const refused = await t.http[method](path).set(user.auth).send(method === 'patch' ? { tokenLimit: 5 } : undefined).expect(403);
+      const refused = await t.http[method](path)
+        .set(user.auth)
+        .send(method === 'patch' ? { tokenLimit: 5 } : undefined)
+        .expect(403);
       expect(refused.body).toEqual({ statusCode: 403, error: 'Forbidden', message: 'Admin role required' });
       await t.http[method](path).expect(401);
     });
@@ -239,12 +256,17 @@ describe('admin routes (e2e)', () => {
       const login = await t.http.post('/api/v1/auth/login').send({ email: user.email, password: user.password }).expect(401);
       expect(login.body.message).toBe('Account disabled');
       // A wrong password still reads as wrong credentials (nothing about the account is told).
-      expect((await t.http.post('/api/v1/auth/login').send({ email: user.email, password: 'wrong password!' }).expect(401)).body.message).toBe('Invalid email or password');
+      expect((await t.http.post('/api/v1/auth/login').send({ email: user.email, password: 'wrong password!' }).expect(401)).body.message).toBe(
+        'Invalid email or password',
+      );
 
       // Enabled again: a new login works.
       await patch(admin, user.id, { disabled: false }).expect(200);
       const again = await t.http.post('/api/v1/auth/login').send({ email: user.email, password: user.password }).expect(200);
-      await t.http.get('/api/v1/auth/me').set({ Authorization: `Bearer ${again.body.accessToken}` }).expect(200);
+      await t.http
+        .get('/api/v1/auth/me')
+        .set({ Authorization: `Bearer ${again.body.accessToken}` })
+        .expect(200);
       const audit = await t.prisma.adminAuditLog.findMany({ where: { targetId: user.id }, orderBy: { createdAt: 'asc' } });
       expect(audit.map((row) => [row.actorEmail, row.before, row.after])).toEqual([
         [admin.email, { disabled: false }, { disabled: true }],
@@ -296,7 +318,12 @@ describe('admin routes (e2e)', () => {
         costUsd,
       });
       await t.prisma.usageDaily.createMany({
-        data: [row(a.id, '2020-01-01', 'gpt-4', 100, 1), row(a.id, '2020-01-03', 'claude', 50, null), row(b.id, '2020-01-03', 'gpt-4', 500, 2), row(b.id, '2020-01-04', 'gpt-4', 9, 9)],
+        data: [
+          row(a.id, '2020-01-01', 'gpt-4', 100, 1),
+          row(a.id, '2020-01-03', 'claude', 50, null),
+          row(b.id, '2020-01-03', 'gpt-4', 500, 2),
+          row(b.id, '2020-01-04', 'gpt-4', 9, 9),
+        ],
       });
       const get = (query: string) => t.http.get(`/api/v1/admin/usage?from=${from}&to=${to}${query}`).set(admin.auth).expect(200);
       const totals = { requests: 3, promptTokens: 647, completionTokens: 3, totalTokens: 650, costUsd: 3 };
@@ -329,7 +356,15 @@ describe('admin routes (e2e)', () => {
       await t.http.post('/api/v1/ai/chat').set(user.auth).send({ message: 'hi' }).expect(201);
       const res = await t.http.get(`/api/v1/admin/usage?groupBy=user&limit=10000`).set(admin.auth).expect(200);
       expect(res.body).toMatchObject({ to: today() });
-      expect(res.body.groups).toContainEqual({ userId: user.id, email: user.email, requests: 1, promptTokens: 4, completionTokens: 3, totalTokens: 7, costUsd: expect.any(Number) });
+      expect(res.body.groups).toContainEqual({
+        userId: user.id,
+        email: user.email,
+        requests: 1,
+        promptTokens: 4,
+        completionTokens: 3,
+        totalTokens: 7,
+        costUsd: expect.any(Number),
+      });
     });
 
     it.each(['?groupBy=week', '?from=2020-01-01&to=2021-01-02', '?limit=0', '?limit=10001', '?from=2020-13-01'])('answers 400 to %s', async (query) => {

@@ -92,7 +92,15 @@ describe('OpenAPI document (e2e)', () => {
     ]);
     expect(Object.keys(schemas.ProfileResponseDto.properties)).toEqual(['id', 'email', 'name', 'createdAt', 'totalTokensUsed', 'tokenLimit', 'role']);
     expect(Object.keys(schemas.DailyUsageResponseDto.properties)).toEqual(['from', 'to', 'days']);
-    expect(Object.keys(schemas.DailyModelUsageDto.properties).sort()).toEqual(['completionTokens', 'costUsd', 'date', 'model', 'promptTokens', 'requests', 'totalTokens']);
+    expect(Object.keys(schemas.DailyModelUsageDto.properties).sort()).toEqual([
+      'completionTokens',
+      'costUsd',
+      'date',
+      'model',
+      'promptTokens',
+      'requests',
+      'totalTokens',
+    ]);
     expect(Object.keys(schemas.AdminUserResponseDto.properties)).toEqual([
       'id',
       'email',
@@ -108,7 +116,17 @@ describe('OpenAPI document (e2e)', () => {
     expect(Object.keys(schemas.UpdateUserDto.properties)).toEqual(['tokenLimit', 'disabled', 'role']);
     expect(schemas.UpdateUserDto.required).toBeUndefined();
     expect(Object.keys(schemas.AdminUsageResponseDto.properties)).toEqual(['from', 'to', 'groupBy', 'totals', 'groups']);
-    expect(Object.keys(schemas.AuditEntryResponseDto.properties)).toEqual(['id', 'actorId', 'actorEmail', 'action', 'targetId', 'targetEmail', 'before', 'after', 'createdAt']);
+    expect(Object.keys(schemas.AuditEntryResponseDto.properties)).toEqual([
+      'id',
+      'actorId',
+      'actorEmail',
+      'action',
+      'targetId',
+      'targetEmail',
+      'before',
+      'after',
+      'createdAt',
+    ]);
     expect(body.paths['/api/v1/admin/users/{id}'].patch.responses['403']).toBeDefined();
     expect(body.paths['/api/v1/ai/chat'].post.security).toEqual([{ bearer: [] }]);
     expect(body.paths['/api/v1/ai/chat'].post.responses['201'].content['application/json'].schema.$ref).toBe('#/components/schemas/ChatResponseDto');

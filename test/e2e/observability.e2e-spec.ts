@@ -22,7 +22,11 @@ interface Compose {
 // service's real /metrics).
 describe('observability files (e2e)', () => {
   const compose = parse(read('docker-compose.yml'), { version: '1.1', merge: true }) as Compose;
-  const dashboard = JSON.parse(read('docs/observability/grafana-dashboard.json')) as { uid: string; panels: Panel[]; templating: { list: { query: { query: string } }[] } };
+  const dashboard = JSON.parse(read('docs/observability/grafana-dashboard.json')) as {
+    uid: string;
+    panels: Panel[];
+    templating: { list: { query: { query: string } }[] };
+  };
   const prometheus = parse(read('docs/observability/prometheus.yml')) as { scrape_configs: { metrics_path: string; static_configs: { targets: string[] }[] }[] };
   const datasources = parse(read('docs/observability/grafana/provisioning/datasources/prometheus.yml')) as { datasources: { uid: string; url: string; type: string }[] };
   const providers = parse(read('docs/observability/grafana/provisioning/dashboards/dashboards.yml')) as { providers: { options: { path: string } }[] };
@@ -62,13 +66,17 @@ describe('observability files (e2e)', () => {
   });
 
   it('queries only metrics the service exports, and covers latency, TTFT, tokens, cost, errors, sockets and queue depth', async () => {
-    const exported = new Set([...(await t.http.get('/metrics').expect(200)).text.matchAll(/^# TYPE (\w+) (\w+)/gm)].flatMap(([, name, type]) =>
-      type === 'histogram' ? [`${name}_bucket`, `${name}_count`, `${name}_sum`] : [name],
-    ));
+    const exported = new Set(
+      [...(await t.http.get('/metrics').expect(200)).text.matchAll(/^# TYPE (\w+) (\w+)/gm)].flatMap(([, name, type]) =>
+        type === 'histogram' ? [`${name}_bucket`, `${name}_count`, `${name}_sum`] : [name],
+      ),
+    );
     const expressions = [...dashboard.panels.flatMap((p) => (p.targets ?? []).map((target) => target.expr)), ...dashboard.templating.list.map((v) => v.query.query)];
     const FUNCTIONS = new Set(['histogram_quantile', 'sum', 'by', 'rate', 'increase', 'max', 'le', 'label_values', 'role', 'without']);
     const used = new Set(expressions.flatMap((expr) => [...expr.replace(/\{[^}]*\}|\[[^\]]*\]|"[^"]*"/g, '').matchAll(/[a-z_][a-z0-9_]*/g)].map((m) => m[0])));
-    const metrics = [...used].filter((name) => !FUNCTIONS.has(name) && !/^(method|route|model|kind|code|status|outcome|transport|from|to|result|bucket|state|instance)$/.test(name));
+    const metrics = [...used].filter(
+      (name) => !FUNCTIONS.has(name) && !/^(method|route|model|kind|code|status|outcome|transport|from|to|result|bucket|state|instance)$/.test(name),
+    );
     expect(metrics.filter((name) => !exported.has(name))).toEqual([]);
     for (const needed of [
       'http_request_duration_seconds_bucket',

@@ -33,10 +33,7 @@ describe('GET /api/v1/ai/usage/daily (e2e)', () => {
 
   it('adds up REST chat, a socket stream, a completion job and embeddings per model for today', async () => {
     const user = await registerUser(t);
-    fake.enqueue(
-      { usage: { prompt_tokens: 12, completion_tokens: 9, total_tokens: 21 } },
-      { usage: { prompt_tokens: 5, completion_tokens: 5, total_tokens: 10 } },
-    );
+    fake.enqueue({ usage: { prompt_tokens: 12, completion_tokens: 9, total_tokens: 21 } }, { usage: { prompt_tokens: 5, completion_tokens: 5, total_tokens: 10 } });
     await t.http.post('/api/v1/ai/chat').set(user.auth).send({ message: 'one' }).expect(201);
     await t.http.post('/api/v1/ai/chat').set(user.auth).send({ message: 'two', model: 'gpt-4o-mini' }).expect(201);
 
@@ -72,7 +69,15 @@ describe('GET /api/v1/ai/usage/daily (e2e)', () => {
           totalTokens: 21 + 40 + 150,
           costUsd: expect.closeTo((142 * 30 + 69 * 60) / 1e6, 10),
         },
-        { date: today(), model: 'gpt-4o-mini', requests: 1, promptTokens: 5, completionTokens: 5, totalTokens: 10, costUsd: expect.closeTo((5 * 0.15 + 5 * 0.6) / 1e6, 12) },
+        {
+          date: today(),
+          model: 'gpt-4o-mini',
+          requests: 1,
+          promptTokens: 5,
+          completionTokens: 5,
+          totalTokens: 10,
+          costUsd: expect.closeTo((5 * 0.15 + 5 * 0.6) / 1e6, 12),
+        },
         {
           date: today(),
           model: 'text-embedding-3-small',

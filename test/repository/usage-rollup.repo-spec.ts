@@ -59,6 +59,12 @@ describe('the daily usage rollup on PostgreSQL', () => {
       [a.id, 2, null],
     ]);
     const empty = await analytics.overview({ from: '1998-01-01', to: '1998-01-02', groupBy: 'day', limit: 10 });
-    expect(empty).toEqual({ from: '1998-01-01', to: '1998-01-02', groupBy: 'day', totals: { requests: 0, promptTokens: 0, completionTokens: 0, totalTokens: 0, costUsd: null }, groups: [] });
+    expect(empty).toEqual({
+      from: '1998-01-01',
+      to: '1998-01-02',
+      groupBy: 'day',
+      totals: { requests: 0, promptTokens: 0, completionTokens: 0, totalTokens: 0, costUsd: null },
+      groups: [],
+    });
   });
 });

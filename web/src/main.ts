@@ -4,14 +4,50 @@ import { ApiError, call, loadSession, saveSession, SessionEnded, signIn } from '
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip);
 
-interface Me { id: string; email: string; role: 'user' | 'admin'; totalTokensUsed: number; tokenLimit: number }
-interface Usage { totalCostUsd: number }
-interface Sums { requests: number; promptTokens: number; completionTokens: number; totalTokens: number; costUsd: number | null }
-interface DayRow extends Sums { date: string; model: string }
-interface Daily { from: string; to: string; days: DayRow[] }
-interface AdminUser { id: string; email: string; name: string | null; role: string; disabled: boolean; tokenLimit: number; totalTokensUsed: number; totalCostUsd: number }
-interface Page<T> { data: T[]; meta: { page: number; totalPages: number; total: number } }
-interface Overview { totals: Sums; groups: (Sums & { userId?: string; email?: string })[] }
+interface Me {
+  id: string;
+  email: string;
+  role: 'user' | 'admin';
+  totalTokensUsed: number;
+  tokenLimit: number;
+}
+interface Usage {
+  totalCostUsd: number;
+}
+interface Sums {
+  requests: number;
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+  costUsd: number | null;
+}
+interface DayRow extends Sums {
+  date: string;
+  model: string;
+}
+interface Daily {
+  from: string;
+  to: string;
+  days: DayRow[];
+}
+interface AdminUser {
+  id: string;
+  email: string;
+  name: string | null;
+  role: string;
+  disabled: boolean;
+  tokenLimit: number;
+  totalTokensUsed: number;
+  totalCostUsd: number;
+}
+interface Page<T> {
+  data: T[];
+  meta: { page: number; totalPages: number; total: number };
+}
+interface Overview {
+  totals: Sums;
+  groups: (Sums & { userId?: string; email?: string })[];
+}
 
 const COLORS = ['#2457c5', '#e07b00', '#1b9e77', '#d62728', '#7b4fc9', '#8c564b', '#e377c2', '#555555'];
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;

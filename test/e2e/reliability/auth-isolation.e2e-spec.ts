@@ -194,7 +194,11 @@ describe('authentication and isolation (e2e)', () => {
     const adminRoutes = routes.filter((r) => r.path.startsWith('/api/v1/admin/') && r.method === 'PATCH');
     expect(adminRoutes.map((r) => r.path)).toEqual(['/api/v1/admin/users/{id}']);
     for (const route of adminRoutes) {
-      await t.http.patch(route.path.replace(/\{\w+\}/g, user.id)).set(user.auth).send({ tokenLimit: 1e9 }).expect(403);
+      await t.http
+        .patch(route.path.replace(/\{\w+\}/g, user.id))
+        .set(user.auth)
+        .send({ tokenLimit: 1e9 })
+        .expect(403);
     }
     expect(await t.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).toMatchObject({ tokenLimit: 1_000_000, role: 'user' });
     for (const route of routes.filter((r) => r.method !== 'GET' && r.method !== 'DELETE' && !r.path.startsWith('/api/v1/admin/'))) {
