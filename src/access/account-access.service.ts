@@ -9,12 +9,16 @@ import { accountAccessChannel, AccountAccessMessage } from './access.constants';
 // and socket handshake is a Set lookup, not a database read. Loaded at start, kept current through
 // Redis pub/sub, and loaded again whenever the subscription (re)connects, so a message missed while
 // Redis was away cannot leave a disabled account working here.
+const RELOAD_RETRY_MS = 5_000;
+
 @Injectable()
 export class AccountAccessService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(AccountAccessService.name);
   private disabled = new Set<string>();
   private subscriber?: Redis;
+  private retryTimer?: NodeJS.Timeout;
   private readonly channel: string;
+  private readonly redisUrl: string;
 
   constructor(
     private readonly users: UsersService,
@@ -25,8 +29,6 @@ export class AccountAccessService implements OnModuleInit, OnApplicationShutdown
     this.redisUrl = config.get('REDIS_URL');
   }
 
-  private readonly redisUrl: string;
-
   async onModuleInit(): Promise<void> {
     // Its own connection: a subscribed client can run nothing else. It queues commands while
     // reconnecting (unlike the fail-fast command client) so the subscription survives a restart.
@@ -35,11 +37,18 @@ export class AccountAccessService implements OnModuleInit, OnApplicationShutdown
     this.subscriber.on('message', (channel: string, raw: string) => this.onMessage(channel, raw));
     this.subscriber.on('ready', () => void this.reload());
     await this.reload();
-    await this.subscriber.connect().catch(() => undefined);
-    await this.subscriber.subscribe(this.channel).catch((error: unknown) => this.logger.warn({ err: error }, 'could not subscribe to account changes yet'));
+    // Not awaited: with Redis down the start goes on (health reports it); ioredis subscribes once
+    // it connects and subscribes again after every reconnect.
+    this.subscriber.connect().catch(() => undefined);
+    // Loaded again once subscribed: a change made between the first load and the subscription is not lost.
+    this.subscriber
+      .subscribe(this.channel)
+      .then(() => this.reload())
+      .catch((error: unknown) => this.logger.warn({ err: error }, 'could not subscribe to account changes'));
   }
 
   async onApplicationShutdown(): Promise<void> {
+    clearTimeout(this.retryTimer);
     await this.subscriber?.quit().catch(() => this.subscriber?.disconnect());
   }
 
@@ -67,7 +76,10 @@ export class AccountAccessService implements OnModuleInit, OnApplicationShutdown
       this.disabled = loaded;
       for (const message of arrived) this.apply(message);
     } catch (error) {
+      // The database is away: keep the last known set and try again shortly.
       this.logger.warn({ err: error }, 'could not load the disabled accounts; keeping the last known set');
+      clearTimeout(this.retryTimer);
+      this.retryTimer = setTimeout(() => void this.reload(), RELOAD_RETRY_MS).unref();
     } finally {
       this.duringReload.delete(arrived);
     }
