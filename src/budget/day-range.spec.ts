@@ -9,7 +9,8 @@ describe(resolveDayRange.name, () => {
   });
 
   it('counts 30 days back from a given end', () => {
-    expect(resolveDayRange({ to: '2024-03-01' }, NOW)).toEqual({ from: '2024-01-31', to: '2024-03-01' });
+    // 2024 is a leap year: February has 29 days.
+    expect(resolveDayRange({ to: '2024-03-01' }, NOW)).toEqual({ from: '2024-02-01', to: '2024-03-01' });
   });
 
   it('keeps a given start with today as the end', () => {

@@ -28,7 +28,11 @@ describe('GET /dashboard in a browser', () => {
     t = await startTestApp({ OPENAI_BASE_URL: fake.baseUrl, ADMIN_EMAILS: adminEmail });
     await t.http.post('/api/v1/auth/register').send({ email: adminEmail, password }).expect(201);
     user = await registerUser(t, 'viewer');
-    fake.enqueue({ usage: { prompt_tokens: 12, completion_tokens: 9, total_tokens: 21 } }, { usage: { prompt_tokens: 5, completion_tokens: 5, total_tokens: 10 } });
+    fake.enqueue(
+      // Far more than any other test's user today (the database is shared), so it heads the top users.
+      { usage: { prompt_tokens: 400_000, completion_tokens: 100_000, total_tokens: 500_000 } },
+      { usage: { prompt_tokens: 5, completion_tokens: 5, total_tokens: 10 } },
+    );
     await t.http.post('/api/v1/ai/chat').set(user.auth).send({ message: 'one' }).expect(201);
     await t.http.post('/api/v1/ai/chat').set(user.auth).send({ message: 'two', model: 'gpt-4o-mini' }).expect(201);
     profile = mkdtempSync(join(tmpdir(), 'dashboard-chromium-'));
@@ -70,12 +74,12 @@ describe('GET /dashboard in a browser', () => {
     const page = await openPage(375);
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     await signIn(page, user.email);
-    await page.locator('#total-tokens', { hasText: '31' }).waitFor();
+    await page.locator('#total-tokens', { hasText: '500,010' }).waitFor();
     expect(await page.locator('#total-requests').textContent()).toBe('2');
-    expect(await page.locator('#budget-left').textContent()).toBe('999,969');
-    expect(await page.locator('#budget-used').textContent()).toBe('31 of 1,000,000');
-    // gpt-4: 12 × $30 + 9 × $60 per million; gpt-4o-mini: 5 × $0.15 + 5 × $0.60 per million.
-    expect(await page.locator('#total-cost').textContent()).toBe(`$${((12 * 30 + 9 * 60 + 5 * 0.15 + 5 * 0.6) / 1e6).toFixed(4)}`);
+    expect(await page.locator('#budget-left').textContent()).toBe('499,990');
+    expect(await page.locator('#budget-used').textContent()).toBe('500,010 of 1,000,000');
+    // gpt-4: 400,000 × $30 + 100,000 × $60 per million; gpt-4o-mini: 5 × $0.15 + 5 × $0.60 per million.
+    expect(await page.locator('#total-cost').textContent()).toBe(`$${((400_000 * 30 + 100_000 * 60 + 5 * 0.15 + 5 * 0.6) / 1e6).toFixed(4)}`);
     const canvas = page.locator('#daily-chart');
     expect(await canvas.getAttribute('data-models')).toBe('gpt-4,gpt-4o-mini');
     // The chart really drew bars: the canvas has painted pixels.
@@ -92,7 +96,7 @@ describe('GET /dashboard in a browser', () => {
     const rows = await page.locator('#daily-table tbody tr').allTextContents();
     expect(rows).toHaveLength(2);
     expect(rows[0]).toContain('gpt-4');
-    expect(rows[0]).toContain('21');
+    expect(rows[0]).toContain('500,000');
     expect(await page.locator('#admin').isHidden()).toBe(true);
     // Nothing wider than a phone's screen.
     expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(375);
@@ -102,15 +106,19 @@ describe('GET /dashboard in a browser', () => {
   it('an admin sees every user and disables one; that user’s open session is refused at once', async () => {
     const viewer = await openPage();
     await signIn(viewer, user.email);
-    await viewer.locator('#total-tokens', { hasText: '31' }).waitFor();
+    await viewer.locator('#total-tokens', { hasText: '500,010' }).waitFor();
 
     const admin = await openPage();
     await signIn(admin, adminEmail);
     await admin.getByRole('heading', { name: 'All users' }).waitFor();
     await admin.locator('#top-users li', { hasText: user.email }).waitFor();
-    expect(await admin.locator('#top-users li').first().textContent()).toContain(`${user.email}: 31 tokens`);
+    expect(await admin.locator('#top-users li').first().textContent()).toContain(`${user.email}: 500,010 tokens`);
+    // The accounts table, searched by keyboard for the viewer.
+    await admin.getByLabel('Search e-mail or name').fill(user.email);
+    await admin.keyboard.press('Enter');
+    await admin.locator('#users-page', { hasText: '(1 account)' }).waitFor();
     const row = admin.locator(`tr[data-user-id="${user.id}"]`);
-    expect(await row.locator('td').nth(2).textContent()).toBe('31');
+    expect(await row.locator('td').nth(2).textContent()).toBe('500,010');
 
     await admin.getByRole('button', { name: `Disable ${user.email}` }).click();
     await admin.locator('#notice', { hasText: `${user.email} disabled` }).waitFor();

@@ -181,7 +181,7 @@ async function refreshAdmin(query: string): Promise<void> {
   );
   const body = $('users-table').querySelector('tbody') as HTMLTableSectionElement;
   body.replaceChildren(...users.data.map(userRow));
-  $('users-page').textContent = `Page ${users.meta.page} of ${Math.max(users.meta.totalPages, 1)} (${users.meta.total} accounts)`;
+  $('users-page').textContent = `Page ${users.meta.page} of ${Math.max(users.meta.totalPages, 1)} (${users.meta.total} account${users.meta.total === 1 ? '' : 's'})`;
   $<HTMLButtonElement>('users-prev').disabled = users.meta.page <= 1;
   $<HTMLButtonElement>('users-next').disabled = users.meta.page >= users.meta.totalPages;
 }
