@@ -56,7 +56,11 @@ describe('GET /dashboard in a browser', () => {
     page.on('console', (message) => {
       if (message.type() === 'error' && !/status of 401/.test(message.text())) pageErrors.push(message.text());
     });
-    await page.goto(`${t.url}/dashboard`);
+    const response = await page.goto(`${t.url}/dashboard`);
+    // The page itself at /dashboard (no redirect), under helmet's CSP that allows only its own files.
+    expect(response?.status()).toBe(200);
+    expect(response?.request().redirectedFrom()).toBeNull();
+    expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
     return page;
   }
 
