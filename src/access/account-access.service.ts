@@ -4,6 +4,7 @@ import { AppConfigService } from '../config/app-config.service';
 import { REDIS_CLIENT } from '../redis/redis.constants';
 import { UsersService } from '../users/users.service';
 import { accountAccessChannel, AccountAccessMessage } from './access.constants';
+import { DisabledAccounts } from './disabled-accounts';
 
 // Which accounts are disabled, held in memory on every instance so that the check on each request
 // and socket handshake is a Set lookup, not a database read. Loaded at start, kept current through
@@ -14,7 +15,7 @@ const RELOAD_RETRY_MS = 5_000;
 @Injectable()
 export class AccountAccessService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(AccountAccessService.name);
-  private disabled = new Set<string>();
+  private readonly disabled = new DisabledAccounts();
   private subscriber?: Redis;
   private retryTimer?: NodeJS.Timeout;
   private readonly channel: string;
@@ -58,7 +59,7 @@ export class AccountAccessService implements OnModuleInit, OnApplicationShutdown
 
   // Applies the change here at once and tells every other instance.
   async announce(userId: string, disabled: boolean): Promise<void> {
-    this.apply({ userId, disabled });
+    this.disabled.apply({ userId, disabled });
     const message: AccountAccessMessage = { userId, disabled };
     await this.redis.publish(this.channel, JSON.stringify(message)).catch((error: unknown) => {
       // The others reload the whole set when their subscription comes back.
@@ -67,40 +68,23 @@ export class AccountAccessService implements OnModuleInit, OnApplicationShutdown
   }
 
   private async reload(): Promise<void> {
-    // Changes that arrive while the read runs may be missing from it: they are applied again on top.
-    const arrived: AccountAccessMessage[] = [];
-    this.duringReload.add(arrived);
     try {
-      const loaded = new Set(await this.users.findDisabledIds());
-      this.duringReload.delete(arrived);
-      this.disabled = loaded;
-      for (const message of arrived) this.apply(message);
+      await this.disabled.load(() => this.users.findDisabledIds());
     } catch (error) {
       // The database is away: keep the last known set and try again shortly.
       this.logger.warn({ err: error }, 'could not load the disabled accounts; keeping the last known set');
       clearTimeout(this.retryTimer);
       this.retryTimer = setTimeout(() => void this.reload(), RELOAD_RETRY_MS).unref();
-    } finally {
-      this.duringReload.delete(arrived);
     }
   }
-
-  private readonly duringReload = new Set<AccountAccessMessage[]>();
 
   private onMessage(channel: string, raw: string): void {
     if (channel !== this.channel) return;
     try {
       const message = JSON.parse(raw) as AccountAccessMessage;
-      if (typeof message.userId === 'string' && typeof message.disabled === 'boolean') this.apply(message);
+      if (typeof message.userId === 'string' && typeof message.disabled === 'boolean') this.disabled.apply(message);
     } catch (error) {
       this.logger.warn({ err: error }, 'ignored a malformed account change');
     }
-  }
-
-  private apply(message: AccountAccessMessage): void {
-    const { userId, disabled } = message;
-    for (const arrived of this.duringReload) arrived.push(message);
-    if (disabled) this.disabled.add(userId);
-    else this.disabled.delete(userId);
   }
 }
