@@ -283,12 +283,13 @@ describe('admin routes (e2e)', () => {
       const queued = await t.http.post('/api/v1/ai/jobs/completion').set(user.auth).send({ message: 'never runs' }).expect(202);
       const document = await t.http.post('/api/v1/ai/documents').set(user.auth).send({ title: 'never ingested', text: 'Some notes.' }).expect(202);
       await patch(admin, user.id, { disabled: true }).expect(200);
-      const job = await t.app.get<Queue>(AI_QUEUE, { strict: false }).getJob(queued.body.jobId);
+      // The state first, then the job read afresh: a job read before it failed has no failedReason yet.
+      const queue = t.app.get<Queue>(AI_QUEUE, { strict: false });
       const failed = await eventually(async () => {
-        const current = await t.app.get<Queue>(AI_QUEUE, { strict: false }).getJob(queued.body.jobId);
-        return (await current?.getState()) === 'failed' ? current : null;
+        if ((await (await queue.getJob(queued.body.jobId))?.getState()) !== 'failed') return null;
+        const job = await queue.getJob(queued.body.jobId);
+        return job?.failedReason ? job : null;
       }, 10_000);
-      expect(job).not.toBeNull();
       expect(failed.failedReason).toBe('Account disabled');
       expect(failed.attemptsMade).toBe(1);
       // Its queued document fails with the reason, and nothing was embedded.
