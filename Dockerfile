@@ -32,6 +32,8 @@ FROM install-base AS build
 RUN --mount=type=cache,target=/root/.npm npm ci
 COPY tsconfig.json nest-cli.json ./
 COPY src ./src
+# The usage dashboard's page (GET /dashboard), bundled by Vite into web/dist.
+COPY web ./web
 RUN npm run build
 
 # ---- prod-deps: production dependencies only, built in parallel with `build` ---------------
@@ -48,6 +50,7 @@ WORKDIR /app
 COPY --chown=node:node package.json ./
 COPY --from=prod-deps --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
+COPY --from=build --chown=node:node /app/web/dist ./web/dist
 # For `node scripts/db-migrate.mjs deploy` (the compose `migrate` service): schema + migrations.
 COPY --chown=node:node prisma ./prisma
 COPY --chown=node:node scripts/db-migrate.mjs ./scripts/

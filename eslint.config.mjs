@@ -23,7 +23,7 @@ const unusedVars = [
 export default defineConfig(
   {
     // bench/ is tooling outside the service (Prettier formats it); prisma.config.ts is in no tsconfig.
-    ignores: ['node_modules/', 'dist/', 'coverage/', 'logs/', 'src/generated/', 'bench/', 'prisma.config.ts'],
+    ignores: ['node_modules/', 'dist/', 'web/dist/', 'coverage/', 'logs/', 'src/generated/', 'bench/', 'prisma.config.ts'],
   },
   {
     linterOptions: { reportUnusedDisableDirectives: 'error' },
@@ -82,6 +82,13 @@ export default defineConfig(
       // Not enabled on purpose: consistent-type-imports and friends. With emitDecoratorMetadata,
       // Nest's dependency injection needs the runtime import of every class named in a constructor.
     },
+  },
+  // The dashboard's browser code (web/, bundled by Vite; type-checked by web/tsconfig.json).
+  {
+    files: ['web/**/*.ts'],
+    extends: [js.configs.recommended, tseslint.configs.recommended],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: { 'no-unused-vars': 'off', '@typescript-eslint/no-unused-vars': unusedVars },
   },
   {
     files: ['test/**/*.ts', 'src/**/*.spec.ts'],

@@ -39,5 +39,13 @@ module.exports = {
       testMatch: ['**/*.e2e-spec.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/setup-e2e.ts'],
     },
+    // The dashboard in Debian's Chromium (playwright-core), against the real service.
+    {
+      ...shared,
+      displayName: 'browser',
+      roots: ['<rootDir>/test/browser'],
+      testMatch: ['**/*.browser-spec.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/setup-e2e.ts'],
+    },
   ],
 };

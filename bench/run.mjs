@@ -22,6 +22,7 @@ import { figureOneClient } from './figures/one-client.mjs';
 import { profileService } from './figures/profiles.mjs';
 import { figureRestConcurrency } from './figures/rest-c20.mjs';
 import { figureStatements } from './figures/statements.mjs';
+import { figureUsage } from './figures/usage.mjs';
 import { buildIfStale, snapshotDist } from './lib/build.mjs';
 import { elapsedSecs, freePort, guardRun, killChildren, log, stopProcess } from './lib/children.mjs';
 import { connectSockets, createDirectClient } from './lib/clients.mjs';
@@ -153,6 +154,7 @@ async function main() {
     if (opts.runs(7)) await figureModels(ctx, { providers: extra[22], fallback: extra[23], fitting: extra[24] });
     if (opts.runs(8)) await figureModeration(ctx, { off: extra[25], block: extra[26] });
     if (opts.runs(9)) await figureKnowledge(ctx, { search: extra[27], ingest: extra[28] });
+    if (opts.runs(10)) await figureUsage(ctx);
     // Figure 11 takes its users from the socket users (200 for its streams, then 12 more).
     if (opts.runs(11)) await figureDurable(ctx, socketUsers);
     if (opts.runs(12)) await figureBranching(ctx, extra[29]);

@@ -1,7 +1,9 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { AccessModule } from './access/access.module';
+import { AdminModule } from './admin/admin.module';
 import { AiApiModule } from './ai/api/ai-api.module';
-import type { QueueDashboardModule as DashboardModule } from './ai/jobs/dashboard/queue-dashboard.module';
+import type { QueueDashboardModule as BullDashboardModule } from './ai/jobs/dashboard/queue-dashboard.module';
 import { AiJobsWorkerModule } from './ai/jobs/ai-jobs-worker.module';
 import { AiStreamModule } from './ai/stream/ai-stream.module';
 import { AuthModule } from './auth/auth.module';
@@ -37,7 +39,7 @@ export class AppModule {
         QueueModule,
         HealthModule,
         ...(runsWorkerRole(env.PROCESS_ROLE) ? [AiJobsWorkerModule] : []),
-        ...(runsApi ? [RateLimitModule, AuthModule, AiApiModule, AiStreamModule] : []),
+        ...(runsApi ? [RateLimitModule, AccessModule, AuthModule, AiApiModule, AiStreamModule, AdminModule] : []),
         ...(hasDashboard ? [loadQueueDashboardModule()] : []),
       ],
       providers: runsApi
@@ -52,6 +54,6 @@ export class AppModule {
 }
 
 // Required only when the dashboard is on: the Bull Board packages cost memory every instance would pay.
-function loadQueueDashboardModule(): typeof DashboardModule {
-  return (require('./ai/jobs/dashboard/queue-dashboard.module') as { QueueDashboardModule: typeof DashboardModule }).QueueDashboardModule;
+function loadQueueDashboardModule(): typeof BullDashboardModule {
+  return (require('./ai/jobs/dashboard/queue-dashboard.module') as { QueueDashboardModule: typeof BullDashboardModule }).QueueDashboardModule;
 }

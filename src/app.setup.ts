@@ -13,6 +13,7 @@ import { MaxFromConfigConstraint } from './common/validation/config-limit.constr
 import { createValidationPipe } from './common/validation/validation-pipe';
 import { AppConfigService } from './config/app-config.service';
 import { Env } from './config/env.schema';
+import { serveDashboard } from './dashboard/dashboard-static';
 import { ErrorReporter } from './error-tracking/error-reporter.service';
 import { refuseWhenClosing } from './lifecycle/refuse-when-closing.middleware';
 import { ShutdownState } from './lifecycle/shutdown-state.service';
@@ -62,6 +63,7 @@ async function configureApp(app: NestExpressApplication): Promise<void> {
     await wsAdapter.connectToRedis();
     app.useWebSocketAdapter(wsAdapter);
     setUpSwagger(app);
+    serveDashboard(app);
   }
 }
 

@@ -67,7 +67,10 @@ function attachStreamState(socket) {
 // arrives) or `disconnectAfterChunks` chunks (closes the socket mid-stream; ok once it is closed).
 // A turn cut short is ok if the text so far is the start of `expected`.
 // `model` (a registry id), `knowledge`, `resumable` and `parentMessageId` are sent only when given.
-export function streamViaSocket(socket, { message, expected, model, knowledge, resumable, parentMessageId, timeoutMs = 60_000, stopAfterChunks = 0, disconnectAfterChunks = 0 }) {
+export function streamViaSocket(
+  socket,
+  { message, expected, model, knowledge, resumable, parentMessageId, timeoutMs = 60_000, stopAfterChunks = 0, disconnectAfterChunks = 0 },
+) {
   const expectEnd = stopAfterChunks ? 'chat:stopped' : disconnectAfterChunks ? 'disconnect' : 'chat:end';
   return new Promise((resolve) => {
     const s = { t0: 0, ttft: NaN, lastAt: NaN, endAt: NaN, chunks: 0, text: '', done: false, endEvent: null, endData: null, actAt: 0, act: null };

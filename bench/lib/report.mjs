@@ -1,4 +1,4 @@
-// The run's report: the results table (figures 1-9 in order), each figure's detail section, and
+// The run's report: the results table (figures 1-10 in order), each figure's detail section, and
 // the method, written as Markdown to the --out file (bench/RESULTS.md for a full run), plus
 // results.json next to the logs.
 import { writeFileSync } from 'node:fs';
@@ -16,6 +16,7 @@ import { oneClientRows } from '../figures/one-client.mjs';
 import { profileDetails } from '../figures/profiles.mjs';
 import { restConcurrencyRows } from '../figures/rest-c20.mjs';
 import { statementDetails, statementRows } from '../figures/statements.mjs';
+import { usageDetails, usageRows } from '../figures/usage.mjs';
 
 export function buildRows(results) {
   const F = results.figures;
@@ -30,6 +31,7 @@ export function buildRows(results) {
   modelsRows(F, add);
   moderationRows(F, add);
   knowledgeRows(F, add);
+  usageRows(F, add);
   durableRows(F, add);
   branchingRows(F, add);
   return rows;
@@ -95,6 +97,7 @@ ${memoryDetails(F)}
 ${modelsDetails(F)}
 ${moderationDetails(F)}
 ${knowledgeDetails(F)}
+${usageDetails(F)}
 ${durableDetails(F)}
 ${branchingDetails(F)}
 ${profileDetails(F)}

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
+import { AccessModule } from '../access/access.module';
 import { AppConfigService } from '../config/app-config.service';
 import { PrismaModule } from '../prisma/prisma.module';
 import { UsersModule } from '../users/users.module';
@@ -15,6 +16,7 @@ import { TokenService } from './token.service';
 @Module({
   imports: [
     UsersModule,
+    AccessModule,
     PrismaModule,
     PassportModule,
     JwtModule.registerAsync({

@@ -30,12 +30,15 @@ export class AuthService {
     const user = await this.users.findByEmail(dto.email);
     const isValid = await this.passwords.verify(dto.password, user?.passwordHash);
     if (!user || !isValid) throw new AppError('UNAUTHORIZED', 'Invalid email or password');
-    return { ...(await this.tokens.issuePair(user)), user: mapUser(user) };
+    if (user.disabled) throw accountDisabled();
+    const current = await this.users.applyAdminEmails(user);
+    return { ...(await this.tokens.issuePair(current)), user: mapUser(current) };
   }
 
   async refresh(refreshToken: string): Promise<AuthResponseDto> {
     const { userId, familyId } = await this.tokens.consumeRefreshToken(refreshToken);
     const user = await this.users.getById(userId);
+    if (user.disabled) throw accountDisabled();
     return { ...(await this.tokens.issuePair(user, familyId)), user: mapUser(user) };
   }
 
@@ -47,3 +50,6 @@ export class AuthService {
     return mapProfile(user);
   }
 }
+
+// Told only to the holder of valid credentials: the password or refresh token was right.
+const accountDisabled = () => new AppError('ACCOUNT_DISABLED', 'Account disabled');

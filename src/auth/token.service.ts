@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { AccountAccessService } from '../access/account-access.service';
 import { AppError } from '../common/errors/app-error';
 import { AppConfigService } from '../config/app-config.service';
 import { AccessTokenPayload, AuthUser } from './auth-user';
@@ -22,6 +23,7 @@ export class TokenService {
     private readonly jwt: JwtService,
     private readonly refreshTokens: RefreshTokenRepository,
     private readonly config: AppConfigService,
+    private readonly access: AccountAccessService,
   ) {}
 
   async issuePair(user: AuthUser, familyId: string = randomUUID()): Promise<TokenPair> {
@@ -55,7 +57,7 @@ export class TokenService {
   // For the socket handshake: the same checks as the REST strategy.
   async verifyAccessToken(token: string): Promise<AuthUser> {
     const payload = await this.jwt.verifyAsync<AccessTokenPayload>(token, { algorithms: ['HS256'] });
-    if (payload.typ !== 'access' || typeof payload.sub !== 'string') throw new AppError('UNAUTHORIZED', 'Unauthorized');
+    if (payload.typ !== 'access' || typeof payload.sub !== 'string' || this.access.isDisabled(payload.sub)) throw new AppError('UNAUTHORIZED', 'Unauthorized');
     return { id: payload.sub, email: payload.email };
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '../generated/prisma/client';
 import { PrismaService } from '../prisma/prisma.service';
-import type { Settlement, UsageByModel } from './budget.types';
+import type { CallUsage, Settlement, UsageByModel } from './budget.types';
 
 // The user's holds that still count: lapsed ones are ignored (and replaced by the next reservation);
 // a count gone negative (a call that outlived a lapse returned its hold) reads as none.
@@ -54,7 +54,7 @@ export class BudgetRepository {
   }
 
   // `budget_record` (when there is usage): the call in the ledger, unless its idempotency key is
-  // there already; `budget_settle`: the hold back, and the recorded usage added to the user's totals.
+  // there already; `budget_daily`: its day's rollup; `budget_settle`: the hold back, and the recorded usage added to the user's totals.
   settleCtes(userId: string, { heldTokens, usage, idempotencyKey }: Settlement, onlyIf: Prisma.Sql = ALWAYS): Prisma.Sql {
     const settle = (counted: Prisma.Sql) => Prisma.sql`budget_settle AS (
       UPDATE "User"
@@ -75,7 +75,26 @@ export class BudgetRepository {
       ON CONFLICT ("idempotencyKey") DO NOTHING
       RETURNING 1
     ),
+    ${this.rollupCte(userId, usage)},
     ${settle(Prisma.sql`EXISTS (SELECT 1 FROM budget_record)`)}`;
+  }
+
+  // `budget_daily`: the recorded call added to the user's row of the UTC day and model. A cost
+  // stays null only while every call of that row had no price.
+  private rollupCte(userId: string, usage: CallUsage): Prisma.Sql {
+    return Prisma.sql`budget_daily AS (
+      INSERT INTO "UsageDaily" AS d ("userId", "day", "model", "requests", "promptTokens", "completionTokens", "totalTokens", "costUsd")
+      SELECT ${userId}::uuid, (now() AT TIME ZONE 'UTC')::date, ${usage.model}::text, 1, ${usage.promptTokens}::int, ${usage.completionTokens}::int,
+             ${usage.totalTokens}::int, ${usage.costUsd}::float8
+      FROM budget_record
+      ON CONFLICT ("userId", "day", "model") DO UPDATE SET
+        "requests" = d."requests" + 1,
+        "promptTokens" = d."promptTokens" + EXCLUDED."promptTokens",
+        "completionTokens" = d."completionTokens" + EXCLUDED."completionTokens",
+        "totalTokens" = d."totalTokens" + EXCLUDED."totalTokens",
+        "costUsd" = CASE WHEN d."costUsd" IS NULL AND EXCLUDED."costUsd" IS NULL THEN NULL ELSE COALESCE(d."costUsd", 0) + COALESCE(EXCLUDED."costUsd", 0) END
+      RETURNING 1
+    )`;
   }
 
   // The ledger by model; a model whose calls have no price sums to a null cost.

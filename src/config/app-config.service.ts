@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createSecretKey, KeyObject } from 'node:crypto';
 import { ConfigService } from '@nestjs/config';
-import { Env, runsApiRole } from './env.schema';
+import { adminEmailsOf, Env, runsApiRole } from './env.schema';
 
 // Typed access to the validated configuration; the only way the rest of the code reads it.
 @Injectable()
@@ -28,6 +28,13 @@ export class AppConfigService {
   get isAiConfigured(): boolean {
     return Boolean(this.get('OPENAI_API_KEY') || this.get('OPENAI_BASE_URL'));
   }
+
+  isAdminEmail(email: string): boolean {
+    this.cachedAdminEmails ??= new Set(adminEmailsOf(this.get('ADMIN_EMAILS')));
+    return this.cachedAdminEmails.has(email.toLowerCase());
+  }
+
+  private cachedAdminEmails?: Set<string>;
 
   get runsApi(): boolean {
     return runsApiRole(this.get('PROCESS_ROLE'));

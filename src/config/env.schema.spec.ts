@@ -1,4 +1,4 @@
-import { validateEnv } from './env.schema';
+import { adminEmailsOf, validateEnv } from './env.schema';
 
 describe(validateEnv.name, () => {
   it('fills every default from an empty environment (development)', () => {
@@ -110,5 +110,13 @@ describe(validateEnv.name, () => {
       AI_MODERATION: 'block',
       AI_MODERATION_OUTPUT: false,
     });
+  });
+
+  it('reads ADMIN_EMAILS as trimmed lower-case addresses and names a bad one', () => {
+    expect(adminEmailsOf(validateEnv({ ADMIN_EMAILS: ' Ada@Example.com ,bob@example.com,' }).ADMIN_EMAILS)).toEqual(['ada@example.com', 'bob@example.com']);
+    expect(adminEmailsOf(validateEnv({}).ADMIN_EMAILS)).toEqual([]);
+    expect(() => validateEnv({ ADMIN_EMAILS: 'ada@example.com,not-an-email' })).toThrow(
+      'Invalid environment variable ADMIN_EMAILS: "not-an-email" is not an e-mail address',
+    );
   });
 });

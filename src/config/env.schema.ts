@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Transform, plainToInstance } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import { isEmail, IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 import { randomBytes } from 'node:crypto';
 
 const DURATION = /^\d+(ms|s|m|h|d)?$/;
@@ -161,6 +161,11 @@ export class EnvironmentVariables {
   @Min(0)
   USER_TOKEN_LIMIT: number = 1_000_000;
 
+  // Comma-separated e-mails whose accounts become admins at register and at login.
+  @IsOptional()
+  @IsString()
+  ADMIN_EMAILS?: string;
+
   @IsInt()
   @Min(1)
   AI_RATE_LIMIT: number = 20;
@@ -283,6 +288,13 @@ export class EnvironmentVariables {
 export const runsApiRole = (role: ProcessRole): boolean => role !== 'worker';
 export const runsWorkerRole = (role: ProcessRole): boolean => role !== 'api';
 
+// ADMIN_EMAILS as the lower-case addresses it lists (accounts are stored lower-case).
+export const adminEmailsOf = (raw: string | undefined): string[] =>
+  (raw ?? '')
+    .split(',')
+    .map((email) => email.trim().toLowerCase())
+    .filter(Boolean);
+
 export type Env = Omit<EnvironmentVariables, 'JWT_SECRET'> & {
   JWT_SECRET: string;
   // True when no JWT_SECRET was given and a random per-process one is used (development only).
@@ -309,6 +321,10 @@ export function validateEnv(raw: Record<string, string | undefined>): Env {
   if ((env.AI_MODERATION !== 'off' || env.AI_MODERATION_OUTPUT) && !env.OPENAI_API_KEY && !env.OPENAI_BASE_URL) {
     const variable = env.AI_MODERATION !== 'off' ? 'AI_MODERATION' : 'AI_MODERATION_OUTPUT';
     throw new ConfigValidationError(`Invalid environment variable ${variable}: moderation uses OpenAI's endpoint; set OPENAI_API_KEY or OPENAI_BASE_URL`);
+  }
+  const badAdminEmail = adminEmailsOf(env.ADMIN_EMAILS).find((email) => !isEmail(email));
+  if (badAdminEmail !== undefined) {
+    throw new ConfigValidationError(`Invalid environment variable ADMIN_EMAILS: "${badAdminEmail}" is not an e-mail address`);
   }
   if (env.RAG_CHUNK_OVERLAP_TOKENS >= env.RAG_CHUNK_TOKENS) {
     throw new ConfigValidationError('Invalid environment variable RAG_CHUNK_OVERLAP_TOKENS: must be less than RAG_CHUNK_TOKENS');

@@ -28,4 +28,10 @@ export class UserEventsPublisher {
   emitToUser(userId: string, event: string, payload: object): void {
     this.namespace.to(userRoom(userId)).emit(event, payload);
   }
+
+  // Closes every socket of a user on every instance (an account that was disabled). A closed
+  // socket ends its running stream as a disconnect does: the upstream call stops, the partial is kept.
+  disconnectUser(userId: string): void {
+    this.namespace.in(userRoom(userId)).disconnectSockets(true);
+  }
 }

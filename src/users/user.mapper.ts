@@ -1,7 +1,7 @@
 import type { User } from '../generated/prisma/client';
 import { ProfileResponseDto, UserResponseDto } from './dto/user-response.dto';
 
-type UserRow = Pick<User, 'id' | 'email' | 'name' | 'createdAt' | 'totalTokensUsed' | 'tokenLimit'>;
+type UserRow = Pick<User, 'id' | 'email' | 'name' | 'createdAt' | 'totalTokensUsed' | 'tokenLimit' | 'role'>;
 
 export const mapUser = (user: UserRow): UserResponseDto => ({
   id: user.id,
@@ -14,4 +14,5 @@ export const mapProfile = (user: UserRow): ProfileResponseDto => ({
   ...mapUser(user),
   totalTokensUsed: user.totalTokensUsed,
   tokenLimit: user.tokenLimit,
+  role: user.role,
 });

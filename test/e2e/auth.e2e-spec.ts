@@ -133,6 +133,7 @@ describe('auth (e2e)', () => {
         name: 'user',
         totalTokensUsed: 0,
         tokenLimit: 1_000_000,
+        role: 'user',
         createdAt: anyDate,
       });
       noHash(res.body);

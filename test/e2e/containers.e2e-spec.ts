@@ -167,6 +167,7 @@ type Service = {
   stop_grace_period?: string;
   restart?: unknown;
   volumes?: unknown[];
+  profiles?: string[];
 };
 
 // Compose-style `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?error}`, `${VAR?error}`.
@@ -198,7 +199,7 @@ const testCommand = (service: Service) => (Array.isArray(service.healthcheck?.te
 
 const envSchemaSource = read('src/config/env.schema.ts');
 const APP_VARIABLES = new Set([...envSchemaSource.matchAll(/^\s+([A-Z][A-Z0-9_]+)[?!]?:/gm)].map((m) => m[1]));
-const COMPOSE_ONLY_VARIABLES = new Set(['POSTGRES_PASSWORD']);
+const COMPOSE_ONLY_VARIABLES = new Set(['POSTGRES_PASSWORD', 'GRAFANA_ADMIN_PASSWORD']);
 const SHUTDOWN_GRACE_DEFAULT_MS = Number(/SHUTDOWN_GRACE_MS\s*:\s*number\s*=\s*([\d_]+)/.exec(envSchemaSource)![1].replace(/_/g, ''));
 
 describe('container files', () => {
@@ -418,8 +419,13 @@ describe('container files', () => {
     const envOf = (name: string, inputs: Record<string, string> = INPUTS) =>
       Object.fromEntries(Object.entries(services[name].environment ?? {}).map(([k, v]) => [k, interpolate(String(v ?? ''), inputs)]));
 
-    it('defines postgres, redis, migrate, api and worker', () => {
-      expect(Object.keys(services).sort()).toEqual(['api', 'migrate', 'postgres', 'redis', 'worker']);
+    it('defines postgres, redis, migrate, api and worker, and prometheus and grafana in the observability profile', () => {
+      expect(Object.keys(services).sort()).toEqual(['api', 'grafana', 'migrate', 'postgres', 'prometheus', 'redis', 'worker']);
+      const profiled = Object.entries(services).filter(([, service]) => service.profiles);
+      expect(profiled.map(([name, service]) => [name, service.profiles])).toEqual([
+        ['prometheus', ['observability']],
+        ['grafana', ['observability']],
+      ]);
       // PostgreSQL 16 with pgvector, for vector search.
       expect(services.postgres.image).toMatch(/^pgvector\/pgvector:pg16/);
       expect(services.redis.image).toMatch(/^redis:7-alpine/);

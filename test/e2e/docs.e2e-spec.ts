@@ -25,6 +25,10 @@ describe('OpenAPI document (e2e)', () => {
     const { body } = await t.http.get('/api/docs-json').expect(200);
     expect(body.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(Object.keys(body.paths).sort()).toEqual([
+      '/api/v1/admin/audit',
+      '/api/v1/admin/usage',
+      '/api/v1/admin/users',
+      '/api/v1/admin/users/{id}',
       '/api/v1/ai/chat',
       '/api/v1/ai/chat/stream',
       '/api/v1/ai/conversations',
@@ -46,6 +50,7 @@ describe('OpenAPI document (e2e)', () => {
       '/api/v1/ai/streams/{streamId}/events',
       '/api/v1/ai/streams/{streamId}/stop',
       '/api/v1/ai/usage',
+      '/api/v1/ai/usage/daily',
       '/api/v1/auth/login',
       '/api/v1/auth/me',
       '/api/v1/auth/refresh',
@@ -114,6 +119,44 @@ describe('OpenAPI document (e2e)', () => {
     );
     expect(body.paths['/api/v1/ai/conversations'].get.parameters.map((p: { name: string }) => p.name).sort()).toEqual(['archived', 'limit', 'page', 'q']);
     expect(body.paths['/api/v1/ai/conversations/{id}/export'].get.parameters.map((p: { name: string }) => p.name).sort()).toEqual(['format', 'id', 'leafId']);
+    expect(Object.keys(schemas.ProfileResponseDto.properties)).toEqual(['id', 'email', 'name', 'createdAt', 'totalTokensUsed', 'tokenLimit', 'role']);
+    expect(Object.keys(schemas.DailyUsageResponseDto.properties)).toEqual(['from', 'to', 'days']);
+    expect(Object.keys(schemas.DailyModelUsageDto.properties).sort()).toEqual([
+      'completionTokens',
+      'costUsd',
+      'date',
+      'model',
+      'promptTokens',
+      'requests',
+      'totalTokens',
+    ]);
+    expect(Object.keys(schemas.AdminUserResponseDto.properties)).toEqual([
+      'id',
+      'email',
+      'name',
+      'role',
+      'disabled',
+      'tokenLimit',
+      'totalTokensUsed',
+      'totalCostUsd',
+      'lastActiveAt',
+      'createdAt',
+    ]);
+    expect(Object.keys(schemas.UpdateUserDto.properties)).toEqual(['tokenLimit', 'disabled', 'role']);
+    expect(schemas.UpdateUserDto.required).toBeUndefined();
+    expect(Object.keys(schemas.AdminUsageResponseDto.properties)).toEqual(['from', 'to', 'groupBy', 'totals', 'groups']);
+    expect(Object.keys(schemas.AuditEntryResponseDto.properties)).toEqual([
+      'id',
+      'actorId',
+      'actorEmail',
+      'action',
+      'targetId',
+      'targetEmail',
+      'before',
+      'after',
+      'createdAt',
+    ]);
+    expect(body.paths['/api/v1/admin/users/{id}'].patch.responses['403']).toBeDefined();
     expect(body.paths['/api/v1/ai/chat'].post.security).toEqual([{ bearer: [] }]);
     expect(body.paths['/api/v1/ai/chat'].post.responses['201'].content['application/json'].schema.$ref).toBe('#/components/schemas/ChatResponseDto');
     // The SSE route takes the /chat body as it is.

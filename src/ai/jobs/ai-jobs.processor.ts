@@ -5,6 +5,7 @@ import { AppError } from '../../common/errors/app-error';
 import { validateDto } from '../../common/validation/validate-dto';
 import { ErrorReporter } from '../../error-tracking/error-reporter.service';
 import { AppConfigService } from '../../config/app-config.service';
+import { UsersService } from '../../users/users.service';
 import { ChatService } from '../chat/chat.service';
 import { EmbeddingService } from '../embeddings/embedding.service';
 import { ChatRequestDto } from '../chat/dto/chat-request.dto';
@@ -44,6 +45,7 @@ export class AiJobsProcessor implements OnModuleInit, BeforeApplicationShutdown 
     private readonly ingestion: DocumentIngestionService,
     private readonly titles: ConversationTitlesService,
     private readonly errors: ErrorReporter,
+    private readonly users: UsersService,
   ) {}
 
   onModuleInit(): void {
@@ -91,6 +93,8 @@ export class AiJobsProcessor implements OnModuleInit, BeforeApplicationShutdown 
       attemptKey: attemptOf(job.id).idempotencyKey,
       isLastAttempt: isLastAttempt(job),
       onProgress: (percent) => job.progress(percent),
+      // Checked inside the ingestion, so that the document of a disabled owner fails with the reason.
+      assertOwnerActive: () => this.users.assertActive(userId),
     });
     await job.progress(100);
     return result;
@@ -123,9 +127,12 @@ export class AiJobsProcessor implements OnModuleInit, BeforeApplicationShutdown 
     }
   }
 
-  private dispatch(job: Job<AiJobData>): Promise<AiJobResult> {
+  private async dispatch(job: Job<AiJobData>): Promise<AiJobResult> {
     if (!Object.hasOwn(this.handlers, job.name)) throw new AppError('VALIDATION_FAILED', `Unknown job ${job.name}`);
     if (typeof job.data?.userId !== 'string') throw new AppError('VALIDATION_FAILED', 'Job data has no userId');
+    // A job queued before its owner was disabled fails here ("Account disabled"), without retries
+    // (a document ingestion checks inside, to mark its document failed too).
+    if (job.name !== INGEST_DOCUMENT_JOB) await this.users.assertActive(job.data.userId);
     const handler = this.handlers[job.name as AiJobName] as (job: Job<AiJobData>) => Promise<AiJobResult>;
     return handler(job);
   }

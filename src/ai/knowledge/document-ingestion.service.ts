@@ -26,6 +26,8 @@ export interface IngestionAttempt {
   // No retry follows a failure of this attempt: the document fails with its reason.
   isLastAttempt: boolean;
   onProgress?: (percent: number) => Promise<unknown>;
+  // Runs first; what it throws fails the attempt like any other error (the owner was disabled).
+  assertOwnerActive?: () => Promise<void>;
 }
 
 const md5 = (text: string) => createHash('md5').update(text, 'utf8').digest('hex');
@@ -59,7 +61,8 @@ export class DocumentIngestionService {
     }
   }
 
-  private async run({ userId, documentId, attemptKey, onProgress }: IngestionAttempt): Promise<DocumentResponseDto | null> {
+  private async run({ userId, documentId, attemptKey, onProgress, assertOwnerActive }: IngestionAttempt): Promise<DocumentResponseDto | null> {
+    await assertOwnerActive?.();
     const found = await this.documents.findWithUploadForUser(documentId, userId);
     if (!found) return null;
     const { document, content } = found;

@@ -381,4 +381,3 @@ export class ChatStreamService implements OnModuleInit, BeforeApplicationShutdow
     client.emit(CHAT_EVENTS.error, this.errorPayload(error));
   }
 }
-

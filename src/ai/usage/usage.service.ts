@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { BudgetService } from '../../budget/budget.service';
+import { UsageAnalyticsService } from '../../budget/usage-analytics.service';
 import { ConversationService } from '../conversations/conversation.service';
+import { DailyUsageResponseDto, UsageRangeQueryDto } from './dto/usage-daily.dto';
 import { UsageResponseDto } from './dto/usage.dto';
 
 @Injectable()
@@ -8,6 +10,7 @@ export class UsageService {
   constructor(
     private readonly budget: BudgetService,
     private readonly conversations: ConversationService,
+    private readonly analytics: UsageAnalyticsService,
   ) {}
 
   // Lifetime tokens from the budget (deleting a conversation refunds nothing); the counts are of
@@ -22,5 +25,10 @@ export class UsageService {
       lastUsed: usage.lastAiCallAt,
       byModel: usage.byModel.map((row) => ({ ...row })),
     };
+  }
+
+  async getDailyUsage(userId: string, query: UsageRangeQueryDto): Promise<DailyUsageResponseDto> {
+    const { from, to, days } = await this.analytics.dailyForUser(userId, query);
+    return { from, to, days: days.map((row) => ({ ...row })) };
   }
 }

@@ -5,6 +5,10 @@ import { HttpStatus } from '@nestjs/common';
 export const ERROR_CODES = {
   VALIDATION_FAILED: { status: HttpStatus.BAD_REQUEST, transient: false },
   UNAUTHORIZED: { status: HttpStatus.UNAUTHORIZED, transient: false },
+  // A disabled account: refused at login and refresh, and its queued jobs fail.
+  ACCOUNT_DISABLED: { status: HttpStatus.UNAUTHORIZED, transient: false },
+  // Authenticated, but the route needs a role the caller lacks (admin routes).
+  FORBIDDEN: { status: HttpStatus.FORBIDDEN, transient: false },
   CONTENT_FLAGGED: { status: HttpStatus.BAD_REQUEST, transient: false },
   TOKEN_LIMIT_EXCEEDED: { status: HttpStatus.FORBIDDEN, transient: false },
   NOT_FOUND: { status: HttpStatus.NOT_FOUND, transient: false },

@@ -10,4 +10,5 @@ export class UserResponseDto {
 export class ProfileResponseDto extends UserResponseDto {
   @ApiProperty({ description: 'Lifetime tokens used (chat, streams, embeddings, jobs)' }) totalTokensUsed: number;
   @ApiProperty({ description: 'Lifetime token budget' }) tokenLimit: number;
+  @ApiProperty({ enum: ['user', 'admin'], description: 'admin: may use /api/v1/admin and the admin view of /dashboard' }) role: 'user' | 'admin';
 }

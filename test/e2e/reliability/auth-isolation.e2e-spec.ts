@@ -153,6 +153,12 @@ describe('authentication and isolation (e2e)', () => {
               ? [document.body.id, 'Document']
               : [conversationId, 'Conversation'];
     for (const route of routes.filter((r) => !r.isPublic)) {
+      // Admin routes name accounts, not the caller's objects: a user gets 403 there (the admin suite).
+      if (route.path.startsWith('/api/v1/admin/')) {
+        const res = await t.http[route.method.toLowerCase() as 'get'](route.path.replace(/\{\w+\}/g, owner.id)).set(intruder.auth);
+        expect([route.method, route.path, res.status]).toEqual([route.method, route.path, 403]);
+        continue;
+      }
       if (route.path.includes('{')) {
         const [id, what] = targetOf(route.path);
         const path = route.path.replace(/\{\w+\}/g, id);
@@ -202,7 +208,18 @@ describe('authentication and isolation (e2e)', () => {
   it('lets no input raise tokenLimit or set totalTokensUsed', async () => {
     const user = await registerUser(t, 'budget');
     const privileged = { tokenLimit: 1e9, totalTokensUsed: -1e9, reservedTokens: -1e9, userId: owner.id, id: owner.id };
-    for (const route of routes.filter((r) => r.method !== 'GET' && r.method !== 'DELETE')) {
+    // The admin routes set limits by design; a user is refused there before any body is read.
+    const adminRoutes = routes.filter((r) => r.path.startsWith('/api/v1/admin/') && r.method === 'PATCH');
+    expect(adminRoutes.map((r) => r.path)).toEqual(['/api/v1/admin/users/{id}']);
+    for (const route of adminRoutes) {
+      await t.http
+        .patch(route.path.replace(/\{\w+\}/g, user.id))
+        .set(user.auth)
+        .send({ tokenLimit: 1e9 })
+        .expect(403);
+    }
+    expect(await t.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).toMatchObject({ tokenLimit: 1_000_000, role: 'user' });
+    for (const route of routes.filter((r) => r.method !== 'GET' && r.method !== 'DELETE' && !r.path.startsWith('/api/v1/admin/'))) {
       const path = route.path.replace(/\{\w+\}/g, '00000000-0000-4000-8000-000000000000');
       const valid = {
         message: 'hi',

@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength, ValidateIf } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
 import { MaxLengthFromConfig } from '../../../common/validation/config-limit.constraint';
+import { PageQueryDto } from '../../../common/dto/page-query.dto';
 
 export class CreateConversationDto {
   @ApiPropertyOptional({ example: 'My AI Chat', maxLength: 200 })
@@ -53,23 +54,7 @@ export class UpdateConversationDto {
 // A query string's `true` / `false` as a boolean; anything else stays as it is and fails @IsBoolean.
 const queryBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
 
-export class ListConversationsQueryDto {
-  @ApiPropertyOptional({ minimum: 1, default: 1 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1_000_000)
-  page: number = 1;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit: number = 20;
-
+export class ListConversationsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ type: Boolean, default: false, description: 'true: the archived conversations instead of the others' })
   @IsOptional()
   @Transform(queryBoolean)

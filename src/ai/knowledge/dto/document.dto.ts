@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
-import { ListConversationsQueryDto, PageMetaDto } from '../../conversations/dto/conversation.dto';
+import { PageQueryDto } from '../../../common/dto/page-query.dto';
+import { PageMetaDto } from '../../conversations/dto/conversation.dto';
 import { DOCUMENT_MIME_TYPES, DOCUMENT_STATUSES, DOCUMENT_TITLE_MAX_LENGTH, type DocumentStatusName } from '../knowledge.constants';
 
 // The fields beside the file of a multipart upload, and the whole JSON body: a file with an
@@ -35,7 +36,7 @@ export class UploadDocumentFormDto {
 }
 
 // Part 1 paging: the same page and limit as the conversation list.
-export class ListDocumentsQueryDto extends ListConversationsQueryDto {}
+export class ListDocumentsQueryDto extends PageQueryDto {}
 
 export class DocumentQueuedResponseDto {
   @ApiProperty({ format: 'uuid' }) id: string;

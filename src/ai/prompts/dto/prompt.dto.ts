@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 import { MaxLengthFromConfig } from '../../../common/validation/config-limit.constraint';
-import { ListConversationsQueryDto, PageMetaDto } from '../../conversations/dto/conversation.dto';
+import { PageQueryDto } from '../../../common/dto/page-query.dto';
+import { PageMetaDto } from '../../conversations/dto/conversation.dto';
 
 export class CreatePromptDto {
   @ApiProperty({ example: 'Translator', minLength: 1, maxLength: 100 })
@@ -32,7 +33,7 @@ export class CreatePromptDto {
 export class UpdatePromptDto extends PartialType(CreatePromptDto, { skipNullProperties: false }) {}
 
 // Part 1 paging: the same page and limit as the conversation list.
-export class ListPromptsQueryDto extends ListConversationsQueryDto {}
+export class ListPromptsQueryDto extends PageQueryDto {}
 
 export class PromptResponseDto {
   @ApiProperty({ format: 'uuid' }) id: string;
