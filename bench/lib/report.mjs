@@ -75,7 +75,7 @@ Why the figures are what they are and what the profiles show: [docs/performance.
 npm ci
 npm run bench              # full run, ~${opts.quick ? '12' : Math.ceil(meta.durationSecs / 60)} min, rewrites bench/RESULTS.md
 npm run bench -- --quick   # ~12 min smoke run (fewer rounds), writes to /tmp
-npm run bench -- --only 1,4 --no-build   # selected figures (1..9, profile)
+npm run bench -- --only 1,4 --no-build   # selected figures (1..12, profile)
 \`\`\`
 
 ## Results

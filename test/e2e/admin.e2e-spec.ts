@@ -274,6 +274,24 @@ describe('admin routes (e2e)', () => {
       ]);
     });
 
+    it('also stops a resumable stream, which a closed socket alone would not, keeping the partial', async () => {
+      const user = await registerUser(t);
+      const socket = await connectSocket(t.url, user.accessToken);
+      const events = recordEvents(socket);
+      fake.enqueue({ chunks: Array.from({ length: 200 }, (_, i) => `w${i} `), chunkDelayMs: 20 });
+      socket.emit('chat:start', { message: 'a long answer please', resumable: true });
+      await eventually(() => events.filter((e) => e.event === 'chat:message').length >= 2);
+      const aborts = fake.abortCount();
+
+      await patch(admin, user.id, { disabled: true }).expect(200);
+
+      await fake.waitFor((f) => f.abortCount() === aborts + 1);
+      const message = await eventually(() => t.prisma.message.findFirst({ where: { role: 'ASSISTANT', conversation: { userId: user.id } } }));
+      expect(message.status).toBe('stopped');
+      expect(message.content.length).toBeLessThan(Array.from({ length: 200 }, (_, i) => `w${i} `).join('').length);
+      expect(message.content.startsWith(streamedText(events))).toBe(true);
+    });
+
     it('fails its queued jobs with a clear reason and never calls the model for them', async () => {
       const busy = await registerUser(t, 'busy');
       const user = await registerUser(t);
