@@ -40,6 +40,15 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
     return result.rows as T[];
   }
 
+  // Runs `sql` as an unnamed statement on the shared pool, planned for its own values every time.
+  // For statements whose best plan depends on a value the planner can only judge when it sees it (a
+  // full-text query: one rare word or a common one); a named statement would switch to a generic
+  // plan after five calls. Rows come back as pg returns them.
+  async queryPlannedEachTime<T>(sql: Prisma.Sql): Promise<T[]> {
+    const result = await this.pool.query({ text: sql.text, values: sql.values });
+    return result.rows as T[];
+  }
+
   // Last of all, after running streams and jobs have stored what they hold.
   async onApplicationShutdown(): Promise<void> {
     await this.$disconnect();

@@ -127,7 +127,7 @@ export class ConversationRepository {
   // messages' stored vectors and the titles, and only the user's own conversations are joined; the
   // matches carry their conversation's columns, so ranking and paging them reads nothing more.
   async searchPageForUser(userId: string, q: string, archived: boolean, skip: number, take: number): Promise<ConversationPage> {
-    const rows = await this.prisma.queryPrepared<Conversation & { total: number }>(Prisma.sql`
+    const rows = await this.prisma.queryPlannedEachTime<Conversation & { total: number }>(Prisma.sql`
       WITH query AS (SELECT websearch_to_tsquery(${SEARCH_CONFIG}, ${q}::text) AS "q"),
       hits AS (
         SELECT ${CONVERSATION_COLUMNS}, max(ts_rank(m."searchVector", query."q")) AS "rank"
