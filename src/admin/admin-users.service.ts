@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AccountAccessService } from '../access/account-access.service';
 import { ChatStreamService } from '../ai/stream/chat-stream.service';
 import type { AuthUser } from '../auth/auth-user';
+import { TokenService } from '../auth/token.service';
 import { AppError } from '../common/errors/app-error';
 import type { User } from '../generated/prisma/client';
 import { PrismaService } from '../prisma/prisma.service';
@@ -24,6 +25,7 @@ export class AdminUsersService {
     private readonly access: AccountAccessService,
     private readonly events: UserEventsPublisher,
     private readonly streams: ChatStreamService,
+    private readonly tokens: TokenService,
     private readonly prisma: PrismaService,
   ) {}
 
@@ -48,6 +50,7 @@ export class AdminUsersService {
     if (Object.keys(changes).length === 0) return mapAdminUser(current);
     const updated = await this.prisma.$transaction(async (tx) => {
       const user = await this.users.updateUser(targetId, changes, tx);
+      if (changes.disabled === true) await this.tokens.revokeAllSessions(targetId, tx);
       const before = Object.fromEntries(Object.keys(changes).map((field) => [field, current[field as keyof UserChanges]]));
       await this.audit.record(
         { actorId: actor.id, actorEmail: actor.email, action: 'user.update', targetId, targetEmail: user.email, before, after: { ...changes } },

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { RefreshToken } from '../generated/prisma/client';
+import type { Prisma, RefreshToken } from '../generated/prisma/client';
 import { PrismaService } from '../prisma/prisma.service';
 
 @Injectable()
@@ -25,5 +25,11 @@ export class RefreshTokenRepository {
 
   async revokeFamily(familyId: string): Promise<void> {
     await this.prisma.refreshToken.updateMany({ where: { familyId, revokedAt: null }, data: { revokedAt: new Date() } });
+  }
+
+  // Every live session of the user, e.g. when the account is disabled: enabling it again later
+  // does not bring back the sessions it had.
+  async revokeAllForUser(userId: string, tx: Prisma.TransactionClient = this.prisma): Promise<void> {
+    await tx.refreshToken.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: new Date() } });
   }
 }

@@ -4,6 +4,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { AccountAccessService } from '../access/account-access.service';
 import { AppError } from '../common/errors/app-error';
 import { AppConfigService } from '../config/app-config.service';
+import type { Prisma } from '../generated/prisma/client';
 import { AccessTokenPayload, AuthUser } from './auth-user';
 import { durationToMs } from './duration';
 import { RefreshTokenRepository } from './refresh-token.repository';
@@ -38,10 +39,17 @@ export class TokenService {
     return { accessToken: await this.jwt.signAsync(payload), refreshToken };
   }
 
+  // Ends every refresh-token family of the user (its access tokens run out on their own).
+  revokeAllSessions(userId: string, tx?: Prisma.TransactionClient): Promise<void> {
+    return this.refreshTokens.revokeAllForUser(userId, tx);
+  }
+
   // Returns the owner of a valid, unused refresh token and consumes it.
   async consumeRefreshToken(refreshToken: string): Promise<{ userId: string; familyId: string }> {
     const stored = await this.refreshTokens.findByHash(hashToken(refreshToken));
     if (!stored) throw invalidRefreshToken();
+    // A disable revokes the account's tokens; saying why is more use to its owner than "invalid".
+    if (this.access.isDisabled(stored.userId)) throw new AppError('ACCOUNT_DISABLED', 'Account disabled');
     if (stored.usedAt || stored.revokedAt) {
       await this.refreshTokens.revokeFamily(stored.familyId);
       throw invalidRefreshToken();

@@ -260,8 +260,10 @@ describe('admin routes (e2e)', () => {
         'Invalid email or password',
       );
 
-      // Enabled again: a new login works.
+      // Enabled again: a new login works; the sessions it had before the disable stay ended.
       await patch(admin, user.id, { disabled: false }).expect(200);
+      await t.http.post('/api/v1/auth/refresh').send({ refreshToken: user.refreshToken }).expect(401);
+      expect(await t.prisma.refreshToken.count({ where: { userId: user.id, revokedAt: null } })).toBe(0);
       const again = await t.http.post('/api/v1/auth/login').send({ email: user.email, password: user.password }).expect(200);
       await t.http
         .get('/api/v1/auth/me')
