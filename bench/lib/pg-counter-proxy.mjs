@@ -4,37 +4,17 @@
 // "BEGIN", "COMMIT"). This is exact, needs no server setting (pg_stat_statements is not loaded
 // on this server, and pg_stat_database counters are flushed lazily, up to 10 s late), and sees
 // only the connections of the service instance pointed at it.
-import net from 'node:net';
+import { startTapProxy } from './tap-proxy.mjs';
 
 export async function startPgCounterProxy({ targetHost = '127.0.0.1', targetPort = 5432 } = {}) {
   const counters = freshCounters();
-  const sockets = new Set();
-
-  const server = net.createServer((client) => {
-    const upstream = net.connect(targetPort, targetHost);
-    client.setNoDelay(true);
-    upstream.setNoDelay(true);
-    sockets.add(client).add(upstream);
+  const tap = () => {
     const conn = { inTx: false, writingSelect: false };
-    const front = messageReader(true, (type, body) => onFrontend(conn, type, body));
-    const back = messageReader(false, (type, body) => onBackend(conn, type, body));
-    client.on('data', (data) => {
-      upstream.write(data);
-      front(data);
-    });
-    upstream.on('data', (data) => {
-      client.write(data);
-      back(data);
-    });
-    const close = () => {
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
+    return {
+      fromClient: messageReader(true, (type, body) => onFrontend(conn, type, body)),
+      fromServer: messageReader(false, (type, body) => onBackend(conn, type, body)),
     };
-    client.on('close', close).on('error', close);
-    upstream.on('close', close).on('error', close);
-  });
+  };
 
   function onFrontend(conn, type, body) {
     let sql;
@@ -93,20 +73,16 @@ export async function startPgCounterProxy({ targetHost = '127.0.0.1', targetPort
     }
   }
 
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const proxy = await startTapProxy({ targetHost, targetPort, tap });
   return {
-    port: server.address().port,
+    port: proxy.port,
     // Returns what was counted since the last reset, and starts a new count.
     take() {
       const snapshot = { ...counters, byCommand: { ...counters.byCommand } };
       Object.assign(counters, freshCounters());
       return snapshot;
     },
-    close: () =>
-      new Promise((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
+    close: proxy.close,
   };
 }
 

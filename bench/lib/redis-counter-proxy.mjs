@@ -2,41 +2,21 @@
 // name, by reading RESP: every command a client sends is one array of bulk strings, whether it
 // comes alone or in a pipeline. Unlike INFO commandstats it sees only the instance pointed at it,
 // not the other users of the same Redis server.
-import net from 'node:net';
+import { startTapProxy } from './tap-proxy.mjs';
 
 export async function startRedisCounterProxy({ targetHost = '127.0.0.1', targetPort = 6379 } = {}) {
   let counts = new Map();
-  const sockets = new Set();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(targetPort, targetHost);
-    client.setNoDelay(true);
-    upstream.setNoDelay(true);
-    sockets.add(client).add(upstream);
-    const read = commandReader((name) => counts.set(name, (counts.get(name) ?? 0) + 1));
-    client.on('data', (data) => {
-      upstream.write(data);
-      read(data);
-    });
-    upstream.on('data', (data) => client.write(data));
-    const close = () => {
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    client.on('close', close).on('error', close);
-    upstream.on('close', close).on('error', close);
+  const proxy = await startTapProxy({
+    targetHost,
+    targetPort,
+    tap: () => ({ fromClient: commandReader((name) => counts.set(name, (counts.get(name) ?? 0) + 1)) }),
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
-    port: server.address().port,
+    port: proxy.port,
     // The counts since the last reset, by upper-case command name.
     snapshot: () => Object.fromEntries(counts),
     reset: () => (counts = new Map()),
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
+    close: proxy.close,
   };
 }
 
