@@ -11,6 +11,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { GoogleGenAI } from '@google/genai';
 import OpenAI from 'openai';
 import { io } from 'socket.io-client';
+import { chunksIn } from './answer.mjs';
 
 export function connectSocket(baseUrl, token, timeoutMs = 10_000) {
   const socket = io(`${baseUrl}/ai`, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true, timeout: timeoutMs });
@@ -89,7 +90,8 @@ export function streamViaSocket(
         ttft: s.ttft,
         ttlt: s.lastAt - s.t0,
         total: s.endAt - s.t0,
-        chunks: s.chunks,
+        chunks: chunksIn(s.text),
+        events: s.chunks,
         startedAt: s.t0,
         endedAt: s.endAt,
       });

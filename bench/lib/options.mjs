@@ -25,13 +25,16 @@ export function parseOptions(argv = process.argv.slice(2)) {
   if (!['sdk', 'sse'].includes(direct)) throw new Error('--direct must be sdk or sse');
   const mallocArenaMax = Number(opt('malloc-arena-max', 2));
   if (!Number.isInteger(mallocArenaMax) || mallocArenaMax < 0) throw new Error('--malloc-arena-max must be a whole number (0: no second series)');
+  // `--levels 200`: figure 2 at these stream counts only (a focused before/after comparison).
+  const levels = opt('levels') ? String(opt('levels')).split(',').map(Number) : [50, 200, 1000];
+  if (levels.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--levels takes stream counts, e.g. 200 or 50,200');
   const sizes = quick
     ? {
         oneRounds: 2,
         onePerRound: 25,
         restRounds: 2,
         restPerRound: 40,
-        levels: [50, 200, 1000],
+        levels,
         concRounds: 1,
         c20Rounds: 1,
         c20Secs: 3,
@@ -57,7 +60,7 @@ export function parseOptions(argv = process.argv.slice(2)) {
         onePerRound: 80,
         restRounds: 3,
         restPerRound: 100,
-        levels: [50, 200, 1000],
+        levels,
         concRounds: 2,
         c20Rounds: 2,
         c20Secs: 5,

@@ -6,7 +6,7 @@ import type { Json } from '../support/json';
 import { FakeLlm, startFakeLlm } from '../support/fake-llm.mjs';
 import { registerUser, TestUser } from '../support/factories';
 import { startTestApp, TestApp } from '../support/test-app';
-import { connectSocket, RecordedEvent, recordEvents, streamedText, waitForEvent, waitForTerminal } from '../support/ws-client';
+import { connectSocket, joinChunkEvents, RecordedEvent, recordEvents, streamedText, waitForEvent, waitForTerminal } from '../support/ws-client';
 
 const anyId = expect.stringMatching(/^[0-9a-f-]{36}$/);
 
@@ -65,6 +65,9 @@ const sseText = (events: SseEvent[]) =>
     .join('');
 
 const seqs = (events: RecordedEvent[]) => events.filter((e) => e.event === 'chat:message').map((e) => e.data.seq);
+// from, from + 1, …, to: how a stream's chunk events are numbered (how many there are depends on
+// how the chunks reached the service: those that arrive together leave as one event).
+const counting = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 // Two api instances on the same PostgreSQL, Redis and REDIS_PREFIX, as behind a load balancer.
 describe('durable streams across instances (e2e)', () => {
@@ -100,11 +103,10 @@ describe('durable streams across instances (e2e)', () => {
     socket.emit('chat:start', { message: 'hi' });
     await waitForTerminal(events);
     const { conversationId, streamId } = events[0].data;
-    expect(events).toEqual([
+    expect(joinChunkEvents(events)).toEqual([
       { event: 'chat:conversation', data: { conversationId: anyId, streamId: anyId } },
       { event: 'chat:user-message', data: { messageId: anyId, content: 'hi', conversationId, streamId } },
-      { event: 'chat:message', data: { content: 'Nest', conversationId, seq: 1, streamId } },
-      { event: 'chat:message', data: { content: 'JS', conversationId, seq: 2, streamId } },
+      { event: 'chat:message', data: { content: 'NestJS', conversationId, seq: seqs(events).length, streamId } },
       { event: 'chat:end', data: { totalTokens: 5, model: 'gpt-4', costUsd: expect.any(Number), messageId: anyId, conversationId } },
     ]);
     // Not resumable: nothing is kept once it ended.
@@ -138,9 +140,9 @@ describe('durable streams across instances (e2e)', () => {
       data: { totalTokens: 7 + CHUNKS.length, model: 'gpt-4', costUsd: expect.any(Number), messageId: anyId, conversationId },
     });
     const resumedSeqs = seqs(second.events);
-    expect(resumedSeqs).toEqual(Array.from({ length: CHUNKS.length - lastSeq }, (_, i) => lastSeq + 1 + i));
+    expect(resumedSeqs).toEqual(counting(lastSeq + 1, resumedSeqs.at(-1)));
     expect(streamedText(first.events) + streamedText(second.events)).toBe(ANSWER);
-    expect(second.events.find((e) => e.event === 'chat:message')!.data).toEqual({ content: CHUNKS[lastSeq], conversationId, seq: lastSeq + 1, streamId });
+    expect(second.events.find((e) => e.event === 'chat:message')!.data).toEqual({ content: expect.any(String), conversationId, seq: lastSeq + 1, streamId });
     // The replay did not wait for the end: it came while the upstream was still answering.
     expect(await firstResumed).toBeLessThan(fake.chatRequests()[0].closedAt!);
     expect(fake.chatRequests()[0].aborted).toBe(false);
@@ -159,12 +161,14 @@ describe('durable streams across instances (e2e)', () => {
     const { streamId, conversationId } = first.events[1].data;
 
     const second = await connect(b, user);
-    const lastSeq = CHUNKS.length - 10;
+    const sent = seqs(first.events).length;
+    const lastSeq = Math.max(0, sent - 2);
     second.socket.emit('chat:resume', { streamId, lastSeq });
     await waitForTerminal(second.events);
-    expect(seqs(second.events)).toEqual(Array.from({ length: 10 }, (_, i) => lastSeq + 1 + i));
+    expect(seqs(second.events)).toEqual(counting(lastSeq + 1, sent));
+    expect(second.events.slice(0, -1)).toEqual(first.events.filter((e) => e.event === 'chat:message').slice(lastSeq));
     expect(second.events.at(-1)).toEqual(first.events.at(-1));
-    expect(second.events).toHaveLength(11);
+    expect(second.events).toHaveLength(sent - lastSeq + 1);
 
     const third = await connect(a, user);
     third.socket.emit('chat:resume', { streamId });
@@ -191,7 +195,8 @@ describe('durable streams across instances (e2e)', () => {
     await eventually(() => seqs(events).length >= 3, 5_000, 5);
     socket.emit('chat:resume', { streamId: events[1].data.streamId, lastSeq: 0 });
     await waitForTerminal(events);
-    expect(seqs(events)).toEqual(CHUNKS.map((_, i) => i + 1));
+    expect(seqs(events)).toEqual(counting(1, seqs(events).length));
+    expect(streamedText(events)).toBe(ANSWER);
     expect(events.filter((e) => e.event === 'chat:end')).toHaveLength(1);
   });
 
@@ -341,11 +346,12 @@ describe('durable streams across instances (e2e)', () => {
       const sse = readSse(res);
       await sse.done;
       const { conversationId, streamId } = sse.events[0].data;
-      expect(sse.events).toEqual([
+      const sent = sse.events.filter((e) => e.event === 'message').length;
+      expect(sse.events.filter((e) => e.event === 'message').map((e) => e.id)).toEqual(counting(1, sent).map(String));
+      expect(joinChunkEvents(sse.events)).toEqual([
         { event: 'conversation', data: { conversationId: anyId, streamId: anyId } },
         { event: 'user-message', data: { messageId: anyId, content: 'hello', conversationId, streamId } },
-        { event: 'message', id: '1', data: { content: 'Hel', conversationId, seq: 1, streamId } },
-        { event: 'message', id: '2', data: { content: 'lo', conversationId, seq: 2, streamId } },
+        { event: 'message', id: String(sent), data: { content: 'Hello', conversationId, seq: sent, streamId } },
         { event: 'end', data: { totalTokens: 4, model: 'gpt-4', costUsd: expect.any(Number), messageId: anyId, conversationId } },
       ]);
       expect(await storedAnswer(conversationId)).toMatchObject({ content: 'Hello', status: 'complete', tokens: 4 });
@@ -382,7 +388,7 @@ describe('durable streams across instances (e2e)', () => {
       const sse = readSse(res);
       await sse.done;
       const messages = sse.events.filter((e) => e.event === 'message');
-      expect(messages.map((e) => Number(e.id))).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+      expect(messages.map((e) => Number(e.id))).toEqual(counting(1, messages.length));
       expect(sseText(sse.events)).toBe(big.join(''));
       expect(sse.events.at(-1)!.event).toBe('end');
     }, 30_000);
@@ -403,15 +409,16 @@ describe('durable streams across instances (e2e)', () => {
       await idle.done;
       expect(sseText(first.events) + sseText(idle.events)).toBe(ANSWER);
       const ids = idle.events.filter((e) => e.event === 'message').map((e) => Number(e.id));
-      expect(ids).toEqual(Array.from({ length: CHUNKS.length - Number(lastId) }, (_, i) => Number(lastId) + 1 + i));
+      expect(ids).toEqual(counting(Number(lastId) + 1, ids.at(-1)!));
       expect(idle.events.at(-1)).toEqual({ event: 'end', data: expect.objectContaining({ conversationId, totalTokens: 7 + CHUNKS.length }) });
       expect(idle.comments).toContain(': ping');
       expect(await storedAnswer(conversationId)).toMatchObject({ content: ANSWER, status: 'complete' });
 
       // After the end: ?lastSeq= replays from there at once.
-      const again = readSse(await fetch(`${a.url}/api/v1/ai/streams/${streamId}/events?lastSeq=${CHUNKS.length - 2}`, { headers: user.auth }));
+      const sent = ids.at(-1)!;
+      const again = readSse(await fetch(`${a.url}/api/v1/ai/streams/${streamId}/events?lastSeq=${sent - 2}`, { headers: user.auth }));
       await again.done;
-      expect(again.events.map((e) => e.id ?? e.event)).toEqual([String(CHUNKS.length - 1), String(CHUNKS.length), 'end']);
+      expect(again.events.map((e) => e.id ?? e.event)).toEqual([String(sent - 1), String(sent), 'end']);
       await a.http.get(`/api/v1/ai/streams/${streamId}/events?lastSeq=-1`).set(user.auth).expect(400);
       await a.http
         .get(`/api/v1/ai/streams/${streamId}/events`)

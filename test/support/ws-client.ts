@@ -53,3 +53,21 @@ export const streamedText = (events: RecordedEvent[]) =>
     .filter((e) => e.event === 'chat:message')
     .map((e) => e.data.content)
     .join('');
+
+// The events with each run of chunk events (`chat:message`, or `message` under SSE) as one whose
+// content is the run's text and whose seq (and SSE id) is the run's last: the service passes chunks
+// that reached it together as one event, so how many events a text takes depends on timing.
+// `seq` must count 1, 2, 3… over the run's events; an event out of order is kept apart.
+export function joinChunkEvents<E extends { event: string; id?: string; data: Json }>(events: E[]): E[] {
+  const joined: E[] = [];
+  for (const event of events) {
+    const last = joined.at(-1);
+    const isChunk = event.event === 'chat:message' || event.event === 'message';
+    if (isChunk && last?.event === event.event && event.data.seq === last.data.seq + 1) {
+      joined[joined.length - 1] = { ...event, data: { ...event.data, content: last.data.content + event.data.content } };
+    } else {
+      joined.push(event);
+    }
+  }
+  return joined;
+}

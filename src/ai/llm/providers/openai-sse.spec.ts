@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { APIError } from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { Stream } from 'openai/streaming';
-import { readCompletionChunks } from './openai-sse';
+import { readCompletionBatches } from './openai-sse';
 
 // A response whose body hands out `parts` one read at a time, and records whether it was cancelled.
 function sseResponse(parts: (string | Uint8Array)[]) {
@@ -24,6 +24,11 @@ function sseResponse(parts: (string | Uint8Array)[]) {
   return { response: new Response(body.stream, { headers: { 'content-type': 'text/event-stream', 'x-request-id': 'req_1' } }), body };
 }
 
+// The batches' chunks one after the other, as the SDK's Stream hands them out.
+async function* readCompletionChunks(response: Response, signal: AbortSignal): AsyncGenerator<ChatCompletionChunk> {
+  for await (const batch of readCompletionBatches(response, signal)) yield* batch;
+}
+
 async function collect(chunks: AsyncIterable<ChatCompletionChunk>) {
   const contents: (string | null | undefined)[] = [];
   try {
@@ -42,7 +47,7 @@ const describeError = (error: unknown) =>
 const delta = (content: string) => `data: ${JSON.stringify({ model: 'm', choices: [{ index: 0, delta: { content } }] })}\n\n`;
 const read = (parts: (string | Uint8Array)[], signal = new AbortController().signal) => collect(readCompletionChunks(sseResponse(parts).response, signal));
 
-describe(readCompletionChunks.name, () => {
+describe(readCompletionBatches.name, () => {
   it('yields the chunks in order up to [DONE], whatever the reads cut, multi-byte characters included', async () => {
     const wire = new TextEncoder().encode(`: keep-alive\n\n${delta('Hé')}${delta(' 🙂 monde')}data: [DONE]\n\n${delta('after')}`);
     const cuts = [0, 3, 17, 40, 41, 42, 43, 44, 90, wire.length];
@@ -80,14 +85,21 @@ describe(readCompletionChunks.name, () => {
     expect(body.isCancelled).toBe(true);
   });
 
+  it('hands out the chunks of one read as one batch', async () => {
+    const batches: unknown[] = [];
+    for await (const batch of readCompletionBatches(sseResponse([`${delta('a')}${delta('b')}`, ': ping\n\n', delta('c')]).response, new AbortController().signal))
+      batches.push(batch.map((chunk) => chunk.choices[0]?.delta?.content));
+    expect(batches).toEqual([['a', 'b'], ['c']]);
+  });
+
   it('yields nothing more once the signal is aborted', async () => {
     const abort = new AbortController();
-    const contents: unknown[] = [];
-    for await (const chunk of readCompletionChunks(sseResponse([`${delta('a')}${delta('b')}`, delta('c')]).response, abort.signal)) {
-      contents.push(chunk.choices[0]?.delta?.content);
+    const batches: unknown[] = [];
+    for await (const batch of readCompletionBatches(sseResponse([`${delta('a')}${delta('b')}`, delta('c')]).response, abort.signal)) {
+      batches.push(batch.map((chunk) => chunk.choices[0]?.delta?.content));
       abort.abort();
     }
-    expect(contents).toEqual(['a']);
+    expect(batches).toEqual([['a', 'b']]);
   });
 
   it('cancels the body when the caller leaves early', async () => {

@@ -5,23 +5,38 @@ import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 // Reads the SSE body of a streamed chat completion into its chunks: one `for await` over the body
 // feeding a synchronous parser. The SDK's Stream does the same through four nested async
 // generators, a line decoder and an abort race per read — CPU paid on every chunk of every stream.
+// The chunks come in batches, one per read of the body: those that arrived together, which the
+// caller may pass on as one (a busy process reads several at once, and each event it sends costs).
 // The caller gets what the SDK's Stream gives: the chunks in order up to `[DONE]`; an `error`
-// event or a payload with `error` throws an APIError, malformed JSON a SyntaxError; nothing more
-// once `signal` is aborted. Leaving early (return, throw) cancels the body.
-export async function* readCompletionChunks(response: Response, signal: AbortSignal): AsyncGenerator<ChatCompletionChunk> {
+// event or a payload with `error` throws an APIError (after the batch of chunks before it), malformed
+// JSON a SyntaxError; nothing more once `signal` is aborted. Leaving early (return, throw) cancels the body.
+export async function* readCompletionBatches(response: Response, signal: AbortSignal): AsyncGenerator<ChatCompletionChunk[]> {
   if (!response.body) throw new OpenAIError('Attempted to iterate over a response with no body');
   const decoder = new SseDecoder();
   for await (const bytes of response.body as AsyncIterable<Uint8Array>) {
-    for (const event of decoder.decode(bytes)) {
+    const events = decoder.decode(bytes);
+    if (events.length > 0) {
       if (signal.aborted) return;
-      yield toChunk(event, response.headers);
+      yield* toBatches(events, response.headers);
     }
     if (decoder.isDone) return;
   }
-  for (const event of decoder.end()) {
-    if (signal.aborted) return;
-    yield toChunk(event, response.headers);
+  const events = decoder.end();
+  if (events.length > 0 && !signal.aborted) yield* toBatches(events, response.headers);
+}
+
+// The events' chunks as one batch; an error among them ends the batch before it and then throws.
+function* toBatches(events: EventSourceMessage[], headers: Headers): Generator<ChatCompletionChunk[]> {
+  const chunks: ChatCompletionChunk[] = [];
+  for (const event of events) {
+    try {
+      chunks.push(toChunk(event, headers));
+    } catch (error) {
+      if (chunks.length > 0) yield chunks;
+      throw error;
+    }
   }
+  yield chunks;
 }
 
 class SseDecoder {

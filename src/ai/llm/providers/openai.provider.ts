@@ -6,7 +6,7 @@ import { estimateUsage, LlmCall, LlmCallRecorder, StallGuard } from '../llm-call
 import type { BatchEmbeddingResult, CallContext, CompletionEvent, EmbeddingResult, ModerationResult, TokenUsage } from '../llm.types';
 import { estimateTextTokens } from '../token-estimator';
 import type { ChatRequest } from './chat-provider';
-import { readCompletionChunks } from './openai-sse';
+import { readCompletionBatches } from './openai-sse';
 import { SdkChatProvider } from './sdk-chat-provider';
 import { mapStainlessError } from './stainless-error';
 
@@ -82,17 +82,23 @@ export class OpenAiProvider extends SdkChatProvider<OpenAI> {
         )
         .asResponse();
       stall.arm();
-      for await (const chunk of readCompletionChunks(response, requestSignal)) {
+      // Deltas that arrived together leave as one: under load a stream's chunks queue up in the
+      // socket, and every event passed on costs its encoding and a write to each reader.
+      for await (const batch of readCompletionBatches(response, requestSignal)) {
         stall.arm();
-        if (chunk.model) model = chunk.model;
-        if (chunk.usage) upstreamUsage = chunk.usage;
-        const choice = chunk.choices[0];
-        if (choice?.finish_reason) finishReason = choice.finish_reason;
-        const delta = choice?.delta?.content;
-        if (delta) {
+        let content = '';
+        for (const chunk of batch) {
+          if (chunk.model) model = chunk.model;
+          if (chunk.usage) upstreamUsage = chunk.usage;
+          const choice = chunk.choices[0];
+          if (choice?.finish_reason) finishReason = choice.finish_reason;
+          const delta = choice?.delta?.content;
+          if (delta) content += delta;
+        }
+        if (content) {
           call.firstToken();
-          text += delta;
-          yield { type: 'delta', content: delta };
+          text += content;
+          yield { type: 'delta', content };
         }
       }
       // The reading ends quietly on an abort; a stall must still fail the stream.
