@@ -19,6 +19,7 @@ import { figureIdle, figureSustained } from './figures/memory.mjs';
 import { figureModels } from './figures/models.mjs';
 import { figureModeration } from './figures/moderation.mjs';
 import { figureOneClient } from './figures/one-client.mjs';
+import { figurePeer } from './figures/peer.mjs';
 import { profileService } from './figures/profiles.mjs';
 import { figureRestConcurrency } from './figures/rest-c20.mjs';
 import { figureStatements } from './figures/statements.mjs';
@@ -86,16 +87,20 @@ async function main() {
     // Users: one per simultaneous socket, then the one-client user (extra[0]), the c=20 workers
     // (extra[1..20]), the statements user (extra[21]), figure 7's users (extra[22..24]), figure 8's
     // (extra[25] moderation off, extra[26] block), figure 9's (extra[27..28]), figure 12's statements
-    // user (extra[29]), and the sustained load's workers (extra[30..]).
+    // user (extra[29]), the sustained load's workers (extra[30..]), and figure 13's after them (one
+    // client, 20 c=20 workers, 200 streams).
     const S = opts.sizes.sustained;
+    const sustainedCount = S.streamWorkers + S.restWorkers + S.jobWorkers;
+    const peerCount = 1 + 20 + 200;
     const secret = { secret: opts.jwtSecret, tokenLimit: opts.tokenLimit };
-    const users = await seedUsers(opts.databaseUrl, opts.socketUsers + 30 + S.streamWorkers + S.restWorkers + S.jobWorkers, secret);
+    const users = await seedUsers(opts.databaseUrl, opts.socketUsers + 30 + sustainedCount + peerCount, secret);
     const socketUsers = users.slice(0, opts.socketUsers);
     const extra = users.slice(opts.socketUsers);
     const ts = performance.now();
     const listUser = await seedListUser(opts.databaseUrl, { ...secret, conversations: 1000, perConversation: 100 });
     log(`seeded ${users.length} users, and one with 1,000 conversations / 100,000 messages (${((performance.now() - ts) / 1000).toFixed(1)} s)`);
-    const sustainedUsers = extra.slice(30);
+    const sustainedUsers = extra.slice(30, 30 + sustainedCount);
+    const peerUsers = extra.slice(30 + sustainedCount);
     const memoryUsers = {
       stream: sustainedUsers.slice(0, S.streamWorkers),
       rest: sustainedUsers.slice(S.streamWorkers, S.streamWorkers + S.restWorkers),
@@ -158,6 +163,7 @@ async function main() {
     // Figure 11 takes its users from the socket users (200 for its streams, then 12 more).
     if (opts.runs(11)) await figureDurable(ctx, socketUsers);
     if (opts.runs(12)) await figureBranching(ctx, extra[29]);
+    if (opts.runs(13)) await figurePeer(ctx, { oneClient: peerUsers[0], c20: peerUsers.slice(1, 21), streams: peerUsers.slice(21, 221) });
     if (opts.profile) await profileService(ctx, socketUsers, listUser, extra.slice(1, 21));
 
     meta.loadEnd = loadAvg();

@@ -1,8 +1,8 @@
 // Figure 1: one client, sequential turns, streaming and non-streaming, service (B) vs direct (A).
 import { answerText } from '../lib/answer.mjs';
-import { connectSocket, postJson, streamViaSocket } from '../lib/clients.mjs';
+import { connectSocket, streamViaSocket } from '../lib/clients.mjs';
 import { log } from '../lib/children.mjs';
-import { ABBA, diffPercentiles, directStream, medianOf, msg } from '../lib/load.mjs';
+import { ABBA, completion, diffPercentiles, directStream, medianOf, msg, serviceTurn } from '../lib/load.mjs';
 import { check, f1, missBy } from '../lib/format.mjs';
 import { setFakeProfile } from '../lib/services.mjs';
 import { percentile } from '../lib/stats.mjs';
@@ -66,22 +66,8 @@ export async function figureOneClient(ctx, service, user) {
 
   // Non-streaming: POST /api/v1/ai/chat vs POST <fake>/v1/chat/completions, both with fetch.
   await setFakeProfile(fake, { ...opts.stream, chatDelayMs: opts.chatDelayMs });
-  const auth = { authorization: `Bearer ${user.token}` };
-  let conversationId = null;
-  const restSide = async (side, tag) => {
-    if (side === 'A') {
-      const res = await postJson(
-        `${fake.url}/chat/completions`,
-        { model: opts.model, messages: [{ role: 'user', content: msg(tag) }], max_tokens: 4096, temperature: 0.7 },
-        { authorization: 'Bearer sk-bench-direct' },
-      );
-      const ok = res.ok && res.body?.choices?.[0]?.message?.content === answerText(tag, chunks);
-      return { ...res, ok };
-    }
-    const res = await postJson(`${service.base}/api/v1/ai/chat`, { message: msg(tag), conversationId }, auth);
-    if (res.ok) conversationId = res.body.conversationId;
-    return { ...res, ok: res.ok && res.body?.content === answerText(tag, chunks) };
-  };
+  const conversation = { conversationId: null };
+  const restSide = (side, tag) => (side === 'A' ? completion(ctx, fake.url, tag) : serviceTurn(ctx, service, user.token, conversation, tag));
   for (let i = 0; i < 20; i++) await restSide(ABBA[i % 4], `wr_${i}`);
   const restRounds = [];
   const restErrors = [];

@@ -1,62 +1,26 @@
 // Figure 3: POST /ai/chat at concurrency 20 vs direct non-streaming completions, fixed duration.
-import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { answerText } from '../lib/answer.mjs';
-import { postJson } from '../lib/clients.mjs';
 import { log } from '../lib/children.mjs';
-import { ABBA, medianOf, msg } from '../lib/load.mjs';
-import { cpuMs } from '../lib/proc.mjs';
+import { ABBA, completion, medianOf, runForDuration, serviceTurn } from '../lib/load.mjs';
 import { f1 } from '../lib/format.mjs';
 import { setFakeProfile } from '../lib/services.mjs';
-import { median, percentile, sum } from '../lib/stats.mjs';
+import { median, sum } from '../lib/stats.mjs';
 
 export async function figureRestConcurrency(ctx, service, users) {
   const { opts, fake } = ctx;
   await setFakeProfile(fake, { ...opts.stream, chatDelayMs: opts.chatDelayMs });
   const C = 20;
-  const conversations = new Array(C).fill(null);
-  const once = async (side, w, tag) => {
-    if (side === 'A') {
-      const res = await postJson(
-        `${fake.url}/chat/completions`,
-        { model: opts.model, messages: [{ role: 'user', content: msg(tag) }], max_tokens: 4096, temperature: 0.7 },
-        { authorization: 'Bearer sk-bench-direct' },
-      );
-      return { ...res, ok: res.ok && res.body?.choices?.[0]?.message?.content === answerText(tag, opts.stream.chunks) };
-    }
-    const res = await postJson(`${service.base}/api/v1/ai/chat`, { message: msg(tag), conversationId: conversations[w] }, { authorization: `Bearer ${users[w].token}` });
-    if (res.ok) conversations[w] = res.body.conversationId;
-    return { ...res, ok: res.ok && res.body?.content === answerText(tag, opts.stream.chunks) };
-  };
-  const run = async (side, secs, label) => {
-    const pid = side === 'A' ? fake.pid : service.pid;
-    const cpu0 = cpuMs(pid);
-    const start = performance.now();
-    const deadline = start + secs * 1000;
-    const latencies = [];
-    const errors = [];
-    let lastEnd = start;
-    await Promise.all(
-      Array.from({ length: C }, async (_, w) => {
-        for (let i = 0; performance.now() < deadline && i < 100_000; i++) {
-          const res = await once(side, w, `${label}_${w}_${i}`);
-          lastEnd = Math.max(lastEnd, res.endedAt);
-          if (res.ok) latencies.push(res.latency);
-          else errors.push(`${res.status} ${res.error ?? JSON.stringify(res.body).slice(0, 200)}`);
-        }
-      }),
-    );
-    const secsTaken = (lastEnd - start) / 1000;
-    return {
-      side,
-      rps: latencies.length / secsTaken,
-      p50: percentile(latencies, 50),
-      p99: percentile(latencies, 99),
-      errors,
-      count: latencies.length,
-      cpuMsPerReq: (cpuMs(pid) - cpu0) / Math.max(1, latencies.length + errors.length),
-    };
-  };
+  const conversations = users.map(() => ({ conversationId: null }));
+  const run = async (side, secs, label) => ({
+    side,
+    ...(await runForDuration({
+      C,
+      secs,
+      label,
+      pid: side === 'A' ? fake.pid : service.pid,
+      once: (w, tag) => (side === 'A' ? completion(ctx, fake.url, tag) : serviceTurn(ctx, service, users[w].token, conversations[w], tag)),
+    })),
+  });
   await run('B', 1.5, 'w3b');
   await run('A', 1, 'w3a');
   const rounds = [];

@@ -4,6 +4,8 @@
 // - streaming direct: the openai SDK (the library the service itself uses upstream), or with
 //   --direct=sse a plain fetch + SSE line parser; for Anthropic and Gemini (figure 7) their SDKs,
 //   set up as the service sets them up;
+// - streaming through a peer gateway (figure 13): the direct client, pointed at the gateway with its
+//   routing headers;
 // - non-streaming, both sides: fetch (undici, keep-alive) with a JSON body.
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -116,8 +118,9 @@ export function streamViaSocket(
   });
 }
 
-export function createDirectClient(baseURL) {
-  return new OpenAI({ apiKey: 'sk-bench-direct', baseURL, maxRetries: 0, timeout: 120_000 });
+// `defaultHeaders`: a peer gateway's routing headers (figure 13), sent with every request.
+export function createDirectClient(baseURL, defaultHeaders = undefined) {
+  return new OpenAI({ apiKey: 'sk-bench-direct', baseURL, defaultHeaders, maxRetries: 0, timeout: 120_000 });
 }
 
 const STREAM_PARAMS = { max_tokens: 4096, temperature: 0.7, stream: true, stream_options: { include_usage: true } };
@@ -210,8 +213,9 @@ function sseDeltaSplitter(onDelta) {
   };
 }
 
-// The same with fetch and a minimal SSE parser (no SDK): `--direct=sse`.
-export async function streamDirectSse(baseURL, { model, message, expected }) {
+// The same with fetch and a minimal SSE parser (no SDK): `--direct=sse`. `headers` go with the
+// request (a peer gateway's routing headers, figure 13).
+export async function streamDirectSse(baseURL, { model, message, expected, headers = {} }) {
   const t0 = performance.now();
   let ttft = NaN;
   let lastAt = NaN;
@@ -227,7 +231,7 @@ export async function streamDirectSse(baseURL, { model, message, expected }) {
   try {
     const res = await fetch(`${baseURL}/chat/completions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench-direct' },
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench-direct', ...headers },
       body: JSON.stringify({ model, messages: [{ role: 'user', content: message }], ...STREAM_PARAMS }),
     });
     if (!res.ok) throw new Error(`HTTP ${res.status}`);

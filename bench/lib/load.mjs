@@ -1,10 +1,12 @@
-// Load helpers shared by the figures: the ABBA order, the prompt, one direct stream, rounds of ABBA
-// quads, bursts of simultaneous streams, autocannon runs, and percentile arithmetic over rounds.
+// Load helpers shared by the figures: the ABBA order, the prompt, one direct stream (or one through a
+// peer gateway), one non-streaming completion or REST turn, rounds of ABBA quads, bursts of
+// simultaneous streams, fixed-duration runs at a concurrency, autocannon runs, and percentile
+// arithmetic over rounds.
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { answerText } from './answer.mjs';
-import { streamDirectSdk, streamDirectSse, streamViaSocket } from './clients.mjs';
+import { postJson, streamDirectSdk, streamDirectSse, streamViaSocket } from './clients.mjs';
 import { log } from './children.mjs';
 import { ROOT } from './options.mjs';
 import { cpuMs, peakRssMb, resetPeakRss } from './proc.mjs';
@@ -18,6 +20,31 @@ export const msg = (tag) => `[${tag}] Tell me about the weather on Mars in a few
 export function directStream(ctx, tag, chunks) {
   const args = { model: ctx.opts.model, message: msg(tag), expected: answerText(tag, chunks) };
   return ctx.opts.direct === 'sse' ? streamDirectSse(ctx.fake.url, args) : streamDirectSdk(ctx.direct, args);
+}
+
+// The same client as directStream, through a peer gateway (`peer` from lib/peer.mjs: its base URL,
+// routing headers and an SDK client carrying them), for figure 13.
+export function peerStream(ctx, peer, tag, chunks) {
+  const args = { model: ctx.opts.model, message: msg(tag), expected: answerText(tag, chunks) };
+  return ctx.opts.direct === 'sse' ? streamDirectSse(peer.url, { ...args, headers: peer.headers }) : streamDirectSdk(peer.client, args);
+}
+
+// One non-streaming completion from an OpenAI-compatible base URL (the fake, or a peer gateway in
+// front of it with its `headers`), with fetch; ok only if the answer's text is exact.
+export async function completion(ctx, baseURL, tag, headers = {}) {
+  const res = await postJson(
+    `${baseURL}/chat/completions`,
+    { model: ctx.opts.model, messages: [{ role: 'user', content: msg(tag) }], max_tokens: 4096, temperature: 0.7 },
+    { authorization: 'Bearer sk-bench-direct', ...headers },
+  );
+  return { ...res, ok: res.ok && res.body?.choices?.[0]?.message?.content === answerText(tag, ctx.opts.stream.chunks) };
+}
+
+// One `POST /api/v1/ai/chat` turn; `state.conversationId` carries the conversation on (null: a new one).
+export async function serviceTurn(ctx, service, token, state, tag) {
+  const res = await postJson(`${service.base}/api/v1/ai/chat`, { message: msg(tag), conversationId: state.conversationId }, { authorization: `Bearer ${token}` });
+  if (res.ok) state.conversationId = res.body.conversationId;
+  return { ...res, ok: res.ok && res.body?.content === answerText(tag, ctx.opts.stream.chunks) };
 }
 
 export function diffPercentiles(a, b, ps) {
@@ -61,12 +88,14 @@ export async function abbaGroups({ figure, rounds, perRound, warmUp = 20, groups
   }));
 }
 
-// N simultaneous streams, direct (A) or through the service's sockets (B), resumable or not.
-export async function runConcurrent(ctx, side, { n, sockets, service, tagPrefix, timeoutMs = 120_000, resumable = false }) {
+// N simultaneous streams, direct (A), through a peer gateway (P, figure 13) or through the service's
+// sockets (any other side), resumable or not. CPU and peak RSS are those of the process in the
+// middle (the fake's for A).
+export async function runConcurrent(ctx, side, { n, sockets, service, peer, tagPrefix, timeoutMs = 120_000, resumable = false }) {
   const { fake } = ctx;
   const chunks = ctx.opts.stream.chunks;
-  const pid = side === 'A' ? fake.pid : service.pid;
-  if (side === 'B') resetPeakRss(service.pid);
+  const pid = side === 'A' ? fake.pid : side === 'P' ? peer.pid : service.pid;
+  if (side !== 'A') resetPeakRss(pid);
   const cpu0 = cpuMs(pid);
   const fakeCpu0 = cpuMs(fake.pid);
   const tStart = performance.now();
@@ -74,7 +103,11 @@ export async function runConcurrent(ctx, side, { n, sockets, service, tagPrefix,
   for (let i = 0; i < n; i++) {
     const tag = `${tagPrefix}_${i}`;
     jobs.push(
-      side === 'A' ? directStream(ctx, tag, chunks) : streamViaSocket(sockets[i], { message: msg(tag), expected: answerText(tag, chunks), timeoutMs, resumable }),
+      side === 'A'
+        ? directStream(ctx, tag, chunks)
+        : side === 'P'
+          ? peerStream(ctx, peer, tag, chunks)
+          : streamViaSocket(sockets[i], { message: msg(tag), expected: answerText(tag, chunks), timeoutMs, resumable }),
     );
   }
   const res = await Promise.all(jobs);
@@ -92,7 +125,38 @@ export async function runConcurrent(ctx, side, { n, sockets, service, tagPrefix,
     chunksPerSec: sum(res.map((r) => r.chunks)) / ((max(res.map((r) => r.endedAt)) - tStart) / 1000),
     cpuMsPerStream: cpu / n,
     fakeCpuMsPerStream: (cpuMs(fake.pid) - fakeCpu0) / n,
-    peakRssMb: side === 'B' ? peakRssMb(service.pid) : NaN,
+    peakRssMb: side !== 'A' ? peakRssMb(pid) : NaN,
+  };
+}
+
+// `C` workers, each calling `once(worker, tag)` back to back for `secs`: requests/s (completed ones
+// over the time to the last end), latency p50/p99 of the good ones, errors, and the CPU of process
+// `pid` per request.
+export async function runForDuration({ C, secs, pid, label, once }) {
+  const cpu0 = cpuMs(pid);
+  const start = performance.now();
+  const deadline = start + secs * 1000;
+  const latencies = [];
+  const errors = [];
+  let lastEnd = start;
+  await Promise.all(
+    Array.from({ length: C }, async (_, w) => {
+      for (let i = 0; performance.now() < deadline && i < 100_000; i++) {
+        const res = await once(w, `${label}_${w}_${i}`);
+        lastEnd = Math.max(lastEnd, res.endedAt);
+        if (res.ok) latencies.push(res.latency);
+        else errors.push(`${res.status} ${res.error ?? JSON.stringify(res.body).slice(0, 200)}`);
+      }
+    }),
+  );
+  const secsTaken = (lastEnd - start) / 1000;
+  return {
+    rps: latencies.length / secsTaken,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    errors,
+    count: latencies.length,
+    cpuMsPerReq: (cpuMs(pid) - cpu0) / Math.max(1, latencies.length + errors.length),
   };
 }
 

@@ -54,6 +54,13 @@ export function parseOptions(argv = process.argv.slice(2)) {
         knowledgeRounds: 2,
         knowledgePerRound: 20,
         branchingRequests: 200,
+        peerRounds: 2,
+        peerPerRound: 15,
+        peerRestPerRound: 30,
+        peerHoldPerRound: 10,
+        peerC20Rounds: 1,
+        peerC20Secs: 3,
+        peerBurstRounds: 1,
       }
     : {
         oneRounds: 3,
@@ -80,6 +87,13 @@ export function parseOptions(argv = process.argv.slice(2)) {
         knowledgeRounds: 3,
         knowledgePerRound: 40,
         branchingRequests: 500,
+        peerRounds: 3,
+        peerPerRound: 25,
+        peerRestPerRound: 50,
+        peerHoldPerRound: 20,
+        peerC20Rounds: 2,
+        peerC20Secs: 4,
+        peerBurstRounds: 2,
       };
   // Figure 6's sustained load: six rounds of a fixed mix, each ~10 s on 2 cores (about half in a
   // quick run). A stream worker needs 3 streams: one to the end, one stopped, one dropped.

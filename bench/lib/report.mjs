@@ -1,4 +1,4 @@
-// The run's report: the results table (figures 1-10 in order), each figure's detail section, and
+// The run's report: the results table (figures 1-13 in order), each figure's detail section, and
 // the method, written as Markdown to the --out file (bench/RESULTS.md for a full run), plus
 // results.json next to the logs.
 import { writeFileSync } from 'node:fs';
@@ -13,6 +13,8 @@ import { memoryDetails, memoryRows } from '../figures/memory.mjs';
 import { modelsDetails, modelsRows } from '../figures/models.mjs';
 import { moderationDetails, moderationRows } from '../figures/moderation.mjs';
 import { oneClientRows } from '../figures/one-client.mjs';
+import { peerDetails, peerRows } from '../figures/peer.mjs';
+import { peerPins } from './peer.mjs';
 import { profileDetails } from '../figures/profiles.mjs';
 import { restConcurrencyRows } from '../figures/rest-c20.mjs';
 import { statementDetails, statementRows } from '../figures/statements.mjs';
@@ -34,6 +36,7 @@ export function buildRows(results) {
   usageRows(F, add);
   durableRows(F, add);
   branchingRows(F, add);
+  peerRows(F, add);
   return rows;
 }
 
@@ -53,6 +56,7 @@ export function printTable(rows) {
 export function writeReport(opts, results, rows, meta) {
   const F = results.figures;
   const { sizes, stream } = opts;
+  const pins = peerPins();
   const md = `# Benchmark results
 
 What the service adds between a client and the model, measured against the same client talking to
@@ -74,8 +78,8 @@ Why the figures are what they are and what the profiles show: [docs/performance.
 # PostgreSQL on 127.0.0.1:5432 (role postgres, trust) and Redis on 127.0.0.1:6379, then:
 npm ci
 npm run bench              # full run, ~${opts.quick ? '12' : Math.ceil(meta.durationSecs / 60)} min, rewrites bench/RESULTS.md
-npm run bench -- --quick   # ~12 min smoke run (fewer rounds), writes to /tmp
-npm run bench -- --only 1,4 --no-build   # selected figures (1..12, profile)
+npm run bench -- --quick   # ~14 min smoke run (fewer rounds), writes to /tmp
+npm run bench -- --only 1,4 --no-build   # selected figures (1..13, profile)
 \`\`\`
 
 ## Results
@@ -100,6 +104,7 @@ ${knowledgeDetails(F)}
 ${usageDetails(F)}
 ${durableDetails(F)}
 ${branchingDetails(F)}
+${peerDetails(F)}
 ${profileDetails(F)}
 ## Method
 
@@ -147,6 +152,20 @@ ${profileDetails(F)}
   \`pg_stat_user_tables\` around each turn — the tags miss the rows of a CTE's inner UPDATEs — read after an
   11.5 s quiet wait each time, since a PostgreSQL 15 backend flushes its counters up to 10 s after going idle;
   nothing else uses the bench database meanwhile. \`pg_stat_statements\` is not loaded on this server.
+- **Peer gateway (figure 13)**: Portkey's open-source gateway \`@portkey-ai/gateway\` ${pins.gateway} on \`@hono/node-server\`
+  ${pins.nodeServer} (pinned through \`overrides\` in \`bench/peer/package.json\`: its streaming fails on 1.19.x), installed into \`bench/peer/\` from
+  its own lock file (\`npm ci --prefix bench/peer\`, never by the service's \`npm ci\`) and started as
+  \`node node_modules/@portkey-ai/gateway/build/start-server.js --port=<port> --headless\` with \`NODE_ENV=production\`: one
+  process, on the same ${meta.cpu.cores} cores as the service, the fake and the load generator. Its requests carry
+  \`x-portkey-provider: openai\`, \`x-portkey-custom-host: <fake>/v1\` and \`Authorization: Bearer sk-…\` and the direct side's
+  body. Not like for like: Portkey authenticates nobody, limits nothing and stores nothing; the service verifies a JWT,
+  counts a rate limit in Redis and writes every turn to PostgreSQL (whose CPU, and Redis's, is in neither side's CPU per
+  request). Transports differ: Portkey streams SSE, read by the direct side's own client (${opts.direct === 'sdk' ? 'the `openai` SDK with the routing headers as `defaultHeaders`' : 'fetch + the same SSE parser'}, as figures 1 and 2 read the
+  fake directly); the service streams over Socket.IO (\`/ai\`, \`chat:start\`). Non-streaming, all three: \`fetch\` with the same JSON
+  parsing. Portkey holds the first SSE event of each stream for 25 ms (its \`readStream\`); the figure's detail section says what
+  that costs, measured with the fake's first token at once. Sides take turns A P S S P A (direct, Portkey, service); medians over
+  ${sizes.peerRounds} rounds (one client: ${sizes.peerPerRound} streams and ${sizes.peerRestPerRound} requests per side per round), c=20 over ${sizes.peerC20Rounds} round(s) of ${sizes.peerC20Secs} s runs,
+  200 streams over ${sizes.peerBurstRounds} round(s).
 - **Profiles**: a separate service instance started with \`node --cpu-prof\`, loaded with 4 bursts of 200 streams
   (in another, 20 users posting \`/ai/chat\` back to back; in a third, autocannon on the list), then stopped with SIGUSR2 (clean exit writes the profile);
   \`bench/profile-summary.mjs\` aggregates self time per function and per package.

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { track } from './children.mjs';
 import { BENCH, ROOT } from './options.mjs';
 
-const PRELOAD = path.join(BENCH, 'lib', 'child-preload.cjs');
+export const PRELOAD = path.join(BENCH, 'lib', 'child-preload.cjs');
 
 export async function startFake({ stream, chatDelayMs }) {
   const child = spawn(
