@@ -5,7 +5,7 @@ import { estimateUsage, LlmCall, LlmCallRecorder, StallGuard } from '../llm-call
 import type { CallContext, CompletionEvent, TokenUsage } from '../llm.types';
 import { toAlternatingTurns } from './alternating-turns';
 import type { ChatRequest } from './chat-provider';
-import { SdkChatProvider } from './sdk-chat-provider';
+import { SdkChatProvider, upstreamFetch } from './sdk-chat-provider';
 import { mapStainlessError } from './stainless-error';
 
 const SDK_ERRORS = { APIError, APIConnectionError, APIConnectionTimeoutError, APIUserAbortError };
@@ -23,7 +23,7 @@ export class AnthropicProvider extends SdkChatProvider<Anthropic> {
     const timeout = config.get('OPENAI_TIMEOUT_MS');
     const client =
       apiKey || config.get('ANTHROPIC_BASE_URL')
-        ? new Anthropic({ apiKey: apiKey ?? 'not-needed', baseURL: config.get('ANTHROPIC_BASE_URL'), timeout, maxRetries: config.get('OPENAI_MAX_RETRIES') })
+        ? new Anthropic({ apiKey: apiKey ?? 'not-needed', baseURL: config.get('ANTHROPIC_BASE_URL'), timeout, maxRetries: config.get('OPENAI_MAX_RETRIES'), fetch: upstreamFetch })
         : null;
     super(client, timeout, apiKey ? [apiKey] : []);
   }

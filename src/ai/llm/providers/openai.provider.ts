@@ -7,7 +7,7 @@ import type { BatchEmbeddingResult, CallContext, CompletionEvent, EmbeddingResul
 import { estimateTextTokens } from '../token-estimator';
 import type { ChatRequest } from './chat-provider';
 import { readCompletionBatches } from './openai-sse';
-import { SdkChatProvider } from './sdk-chat-provider';
+import { SdkChatProvider, upstreamFetch } from './sdk-chat-provider';
 import { mapStainlessError } from './stainless-error';
 
 const SDK_ERRORS = { APIError, APIConnectionError, APIConnectionTimeoutError, APIUserAbortError };
@@ -32,6 +32,7 @@ export class OpenAiProvider extends SdkChatProvider<OpenAI> {
             organization: config.get('OPENAI_ORG_ID') ?? null,
             timeout: config.get('OPENAI_TIMEOUT_MS'),
             maxRetries: config.get('OPENAI_MAX_RETRIES'),
+            fetch: upstreamFetch,
           })
         : null;
     super(client, config.get('OPENAI_TIMEOUT_MS'), apiKey ? [apiKey] : []);
