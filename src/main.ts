@@ -6,7 +6,8 @@ async function bootstrap(): Promise<void> {
   const env = loadEnvOrExit();
   const app = await createApp(env).catch(exitOnInvalidConfig);
   handleShutdownSignals(app, env.SHUTDOWN_GRACE_MS);
-  await app.listen(env.PORT);
+  // Every address, IPv6 and IPv4 (Fastify alone would listen on localhost only).
+  await app.listen(env.PORT, '::');
 }
 
 void bootstrap();
