@@ -17,6 +17,7 @@ import { AppConfigService } from './config/app-config.service';
 import { Env } from './config/env.schema';
 import { serveDashboard } from './dashboard/dashboard-static';
 import { ErrorReporter } from './error-tracking/error-reporter.service';
+import { useConditionalGet } from './http/conditional-get';
 import { FASTIFY_OPTIONS } from './http/fastify-options';
 import { useJsonBodyParser } from './http/json-body.parser';
 import { ServiceFastifyAdapter } from './http/service-fastify.adapter';
@@ -77,6 +78,7 @@ async function configureApp(app: NestFastifyApplication): Promise<void> {
     },
   });
   useJsonBodyParser(fastify, config.get('BODY_LIMIT'));
+  await useConditionalGet(fastify);
   // The Bull dashboard (when configured) lives at exactly /admin/queues, like /metrics outside the API prefix.
   app.setGlobalPrefix(API_PREFIX, { exclude: ['metrics', QUEUE_DASHBOARD_ROUTE] });
   // Lets validators read configured limits; process-wide, so the latest app's settings apply.
