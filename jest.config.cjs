@@ -1,6 +1,7 @@
 // Nest 12 packages are ESM-only; Jest's CommonJS runtime cannot require() ESM on Node 20, so SWC
-// transforms them (and their ESM-only dependencies) along with our TypeScript.
-const esmPackages = ['@nestjs', 'tokenlens', '@tokenlens', 'file-type', 'strtok3', 'token-types', '@tokenizer', 'uint8array-extras', '@borewit'];
+// transforms them (and their ESM-only dependencies, such as @fastify/static's content-disposition)
+// along with our TypeScript.
+const esmPackages = ['@nestjs', 'tokenlens', '@tokenlens', 'file-type', 'strtok3', 'token-types', '@tokenizer', 'uint8array-extras', '@borewit', 'content-disposition'];
 const swc = [
   '@swc/jest',
   {
@@ -20,7 +21,8 @@ const shared = {
   testEnvironmentOptions: { globalsCleanup: 'off' },
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.(ts|js|mjs)$': swc },
-  transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
+  // Judged by the innermost package of a path, so that a nested copy (…/@fastify/static/node_modules/content-disposition) counts.
+  transformIgnorePatterns: [`/node_modules/(?!(?:${esmPackages.join('|')})/)(?:@[^/]+/)?[^/]+/(?!.*node_modules/)`],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
 };
 

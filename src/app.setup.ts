@@ -1,9 +1,11 @@
+import fastifyCors from '@fastify/cors';
+import fastifyHelmet from '@fastify/helmet';
+import middie from '@fastify/middie';
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { NestExpressApplication } from '@nestjs/platform-express';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { useContainer } from 'class-validator';
-import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { buildModelRegistry, registrySettingsOf } from './ai/models/model-registry.factory';
 import { AppModule } from './app.module';
@@ -15,9 +17,13 @@ import { AppConfigService } from './config/app-config.service';
 import { Env } from './config/env.schema';
 import { serveDashboard } from './dashboard/dashboard-static';
 import { ErrorReporter } from './error-tracking/error-reporter.service';
-import { refuseWhenClosing } from './lifecycle/refuse-when-closing.middleware';
+import { useConditionalGet } from './http/conditional-get';
+import { FASTIFY_OPTIONS } from './http/fastify-options';
+import { useJsonBodyParser } from './http/json-body.parser';
+import { ServiceFastifyAdapter } from './http/service-fastify.adapter';
+import { refuseWhenClosing } from './lifecycle/refuse-when-closing.hook';
 import { ShutdownState } from './lifecycle/shutdown-state.service';
-import { httpMetricsMiddleware } from './metrics/http-metrics.middleware';
+import { httpMetricsHook } from './metrics/http-metrics.hook';
 import { MetricsService } from './metrics/metrics.service';
 import { QUEUE_DASHBOARD_ROUTE } from './ai/jobs/dashboard/queue-dashboard.constants';
 import { RedisIoAdapter } from './redis/redis-io.adapter';
@@ -25,11 +31,14 @@ import { RedisIoAdapter } from './redis/redis-io.adapter';
 const API_PREFIX = 'api/v1';
 
 // Builds the application exactly as production runs it; main.ts and the e2e tests both use this.
-export async function createApp(env: Env): Promise<NestExpressApplication> {
+export async function createApp(env: Env): Promise<NestFastifyApplication> {
   // Checked before Nest starts, so that a models file that cannot be used stops the start with one
   // line (ConfigValidationError); ModelRegistry builds the same registry again as it is created.
   buildModelRegistry(registrySettingsOf((key) => env[key]));
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(env), {
+  // skipMiddie: middie (which runs Nest middleware such as the request logger) is registered in
+  // configureApp, after the hooks that must run before it.
+  const adapter = new ServiceFastifyAdapter({ ...FASTIFY_OPTIONS, skipMiddie: true });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(env), adapter, {
     bufferLogs: true,
     bodyParser: false,
   });
@@ -37,19 +46,39 @@ export async function createApp(env: Env): Promise<NestExpressApplication> {
   return app;
 }
 
-async function configureApp(app: NestExpressApplication): Promise<void> {
+async function configureApp(app: NestFastifyApplication): Promise<void> {
   const config = app.get(AppConfigService);
   const logger = app.get(Logger);
   app.useLogger(logger);
   if (config.get('JWT_SECRET_GENERATED')) {
     logger.warn('JWT_SECRET is not set: using a random per-process secret; tokens die with the process', 'Config');
   }
-  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
-  app.use(httpMetricsMiddleware(app.get(MetricsService)));
-  app.use(refuseWhenClosing(app.get(ShutdownState)));
-  app.use(helmet());
-  app.enableCors({ origin: corsOrigins(config.get('CORS_ORIGIN')), credentials: true });
-  app.useBodyParser('json', { limit: config.get('BODY_LIMIT') });
+  const fastify = app.getHttpAdapter().getInstance();
+  // The order of these hooks is the order they run in for every request: metrics see every
+  // response; a refusal during shutdown comes before anything else; the security headers and
+  // CORS (which answers preflights) come before the request logger and the routes.
+  fastify.addHook('onResponse', httpMetricsHook(app.get(MetricsService)));
+  fastify.addHook('onRequest', refuseWhenClosing(app.get(ShutdownState)));
+  await app.register(fastifyHelmet);
+  await app.register(fastifyCors, {
+    origin: corsOrigins(config.get('CORS_ORIGIN')),
+    credentials: true,
+    methods: 'GET,HEAD,PUT,PATCH,POST,DELETE',
+    // Every OPTIONS request is a preflight (204), with or without Access-Control-Request-Method.
+    strictPreflight: false,
+  });
+  await app.register(middie);
+  // request.user lives on the Node request: the request log line (pino-http) only sees that one.
+  fastify.decorateRequest('user', {
+    getter(this: { raw: { user?: unknown } }) {
+      return this.raw.user;
+    },
+    setter(this: { raw: { user?: unknown } }, user: unknown) {
+      this.raw.user = user;
+    },
+  });
+  useJsonBodyParser(fastify, config.get('BODY_LIMIT'));
+  await useConditionalGet(fastify);
   // The Bull dashboard (when configured) lives at exactly /admin/queues, like /metrics outside the API prefix.
   app.setGlobalPrefix(API_PREFIX, { exclude: ['metrics', QUEUE_DASHBOARD_ROUTE] });
   // Lets validators read configured limits; process-wide, so the latest app's settings apply.

@@ -1,7 +1,11 @@
-import { Module, RequestMethod } from '@nestjs/common';
+import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfigService } from '../config/app-config.service';
 import { buildLogDestination, buildPinoHttpOptions } from './pino-options';
+import { requestIdHeader } from './request-id';
+
+// Every route the request logger runs on: the API and the paths outside the global prefix.
+const LOGGED_ROUTES = { path: '*splat', method: RequestMethod.ALL };
 
 @Module({
   imports: [
@@ -11,9 +15,13 @@ import { buildLogDestination, buildPinoHttpOptions } from './pino-options';
         pinoHttp: [buildPinoHttpOptions(config), await buildLogDestination(config)],
         // A wildcard Nest recognises: it adds the paths outside the global prefix (/metrics,
         // /admin/queues) once by itself. nestjs-pino's default route would add them a second time.
-        forRoutes: [{ path: '*splat', method: RequestMethod.ALL }],
+        forRoutes: [LOGGED_ROUTES],
       }),
     }),
   ],
 })
-export class LoggingModule {}
+export class LoggingModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(requestIdHeader).forRoutes(LOGGED_ROUTES);
+  }
+}

@@ -1,12 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import pino, { DestinationStream, StreamEntry } from 'pino';
 import type { Options } from 'pino-http';
 import type { AuthUser } from '../auth/auth-user';
 import { AppConfigService } from '../config/app-config.service';
-
-const SAFE_REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 // Secrets never reach a log line, whatever object they sit in.
 const REDACT_PATHS = [
@@ -29,13 +26,7 @@ export function buildPinoHttpOptions(config: AppConfigService): Options {
   return {
     level: config.get('LOG_LEVEL'),
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-    // Reuse a caller's X-Request-Id when it is sane, so one id follows a call across services.
-    genReqId: (req: IncomingMessage, res: ServerResponse) => {
-      const incoming = req.headers['x-request-id'];
-      const id = typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-      res.setHeader('X-Request-Id', id);
-      return id;
-    },
+    // (The request id is Fastify's, request-id.ts: middie sets it as req.id, which pino-http keeps.)
     // The user is known only once the guard ran, so it goes on the closing line rather than in the
     // request's bindings: with it there, pino-http made one more child logger per authenticated
     // request at its end, and the line carried requestId twice.

@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RATE_LIMIT_ADMISSION, RATE_LIMIT_BUCKET_KEY, RATE_LIMIT_IN_HANDLER_KEY, RateLimitBucket } from './rate-limit.constants';
 import { rateLimitedError, RateLimitService } from './rate-limit.service';
 
@@ -16,8 +16,8 @@ export class RateLimitGuard implements CanActivate {
     if (context.getType() !== 'http') return true;
     const bucket = this.reflector.getAllAndOverride<RateLimitBucket | undefined>(RATE_LIMIT_BUCKET_KEY, [context.getHandler(), context.getClass()]);
     if (!bucket) return true;
-    const request = context.switchToHttp().getRequest<Request & { user?: { id: string }; [RATE_LIMIT_ADMISSION]?: Promise<void> }>();
-    const response = context.switchToHttp().getResponse<Response>();
+    const request = context.switchToHttp().getRequest<FastifyRequest & { user?: { id: string }; [RATE_LIMIT_ADMISSION]?: Promise<void> }>();
+    const response = context.switchToHttp().getResponse<FastifyReply>();
     const tracker = bucket === 'ai' && request.user ? request.user.id : (request.ip ?? 'unknown');
     const admission = this.admit(bucket, tracker, response);
     if (!this.reflector.get<boolean>(RATE_LIMIT_IN_HANDLER_KEY, context.getHandler())) {
@@ -30,14 +30,16 @@ export class RateLimitGuard implements CanActivate {
     return true;
   }
 
-  private async admit(bucket: RateLimitBucket, tracker: string, response: Response): Promise<void> {
+  private async admit(bucket: RateLimitBucket, tracker: string, response: FastifyReply): Promise<void> {
     const decision = await this.rateLimits.consume(bucket, tracker);
     // An `inHandler` route may already have answered (a validation error) when the decision arrives.
-    if (!response.headersSent) {
-      response.setHeader('X-RateLimit-Limit', decision.limit);
-      response.setHeader('X-RateLimit-Remaining', decision.remaining);
-      response.setHeader('X-RateLimit-Reset', decision.resetSeconds);
-      if (!decision.isAllowed) response.setHeader('Retry-After', decision.retryAfterSeconds);
+    if (!response.sent && !response.raw.headersSent) {
+      void response.headers({
+        'X-RateLimit-Limit': decision.limit,
+        'X-RateLimit-Remaining': decision.remaining,
+        'X-RateLimit-Reset': decision.resetSeconds,
+        ...(decision.isAllowed ? {} : { 'Retry-After': decision.retryAfterSeconds }),
+      });
     }
     if (!decision.isAllowed) throw rateLimitedError(decision.retryAfterSeconds);
   }

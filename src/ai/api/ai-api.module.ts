@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { MulterModule } from '@nestjs/platform-express';
+import { MultipartModule } from '@nestjs/platform-fastify';
 import { AppConfigService } from '../../config/app-config.service';
 import { ChatModule } from '../chat/chat.module';
 import { ConversationsModule } from '../conversations/conversations.module';
@@ -36,7 +36,7 @@ import { UsageController } from './usage.controller';
     KnowledgeModule,
     AiStreamModule,
     // The document upload's limits depend on DOCUMENT_MAX_BYTES, which decorators cannot read.
-    MulterModule.registerAsync({ inject: [AppConfigService], useFactory: (config: AppConfigService) => documentUploadOptions(config.get('DOCUMENT_MAX_BYTES')) }),
+    MultipartModule.registerAsync({ inject: [AppConfigService], useFactory: (config: AppConfigService) => documentUploadOptions(config.get('DOCUMENT_MAX_BYTES')) }),
   ],
   controllers: [
     ChatController,

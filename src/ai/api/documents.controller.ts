@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post, Query, UploadedFile, UseGuards, UseInterceptors } from '@nestjs/common';
-import { FileInterceptor } from '@nestjs/platform-express';
+import { FileInterceptor } from '@nestjs/platform-fastify';
 import { ApiConsumes, ApiExtraModels, ApiOperation, ApiResponse, getSchemaPath } from '@nestjs/swagger';
 import type { AuthUser } from '../../auth/auth-user';
 import { CurrentUser } from '../../auth/current-user.decorator';
@@ -33,7 +33,7 @@ export class DocumentsController {
   @Post()
   @RateLimit('ai')
   @HttpCode(HttpStatus.ACCEPTED)
-  // multer's limits and type check come from MulterModule (AiApiModule), which reads the settings.
+  // The upload's limits and type check come from MultipartModule (AiApiModule), which reads the settings.
   @UseInterceptors(FileInterceptor('file'))
   @ApiConsumes('multipart/form-data', 'application/json')
   @ApiExtraModels(UploadDocumentFormDto, CreateDocumentDto)

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Headers, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiResponse } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import type { AuthUser } from '../../auth/auth-user';
 import { CurrentUser } from '../../auth/current-user.decorator';
 import { AppError } from '../../common/errors/app-error';
@@ -31,7 +31,7 @@ export class StreamsController {
   @ApiResponse({ status: 200, description: SSE_DESCRIPTION, content: EVENT_STREAM })
   @ApiModelCallResponses()
   @ApiResponse({ status: 404, description: 'Conversation not found' })
-  async streamChat(@CurrentUser() user: AuthUser, @Body() dto: ChatRequestDto, @RateLimitAdmission() admission: Promise<void>, @Res() res: Response): Promise<void> {
+  async streamChat(@CurrentUser() user: AuthUser, @Body() dto: ChatRequestDto, @RateLimitAdmission() admission: Promise<void>, @Res() res: FastifyReply): Promise<void> {
     const sse = this.sse(res);
     const client = new SseStreamClient(sse, (info, lastSeq, reader) => this.streams.follow(info.streamId, lastSeq, reader));
     // The stream goes on whether or not the client stays: it is resumable.
@@ -68,7 +68,7 @@ export class StreamsController {
     @Param('streamId', ParseUUIDPipe) streamId: string,
     @Query() query: StreamEventsQueryDto,
     @Headers('last-event-id') lastEventId: string | undefined,
-    @Res() res: Response,
+    @Res() res: FastifyReply,
   ): Promise<void> {
     const lastSeq = lastEventId === undefined || lastEventId === '' ? (query.lastSeq ?? 0) : parseSeq(lastEventId);
     const info = await this.streams.findResumable(user.id, streamId);
@@ -78,7 +78,7 @@ export class StreamsController {
     sse.onClose(stop);
   }
 
-  private sse(res: Response): SseResponse {
+  private sse(res: FastifyReply): SseResponse {
     return new SseResponse(res, this.config.get('AI_SSE_HEARTBEAT_MS'));
   }
 }

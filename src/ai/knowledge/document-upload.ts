@@ -1,4 +1,4 @@
-import type { MulterModuleOptions } from '@nestjs/platform-express';
+import type { MultipartOptions } from '@nestjs/platform-fastify';
 import { extname } from 'node:path';
 import { AppError } from '../../common/errors/app-error';
 import { DOCUMENT_MIME_TYPES, type DocumentMimeType } from './knowledge.constants';
@@ -32,10 +32,11 @@ export function documentMimeTypeOf(file: Pick<UploadedDocumentFile, 'mimetype' |
 
 export const unsupportedMediaType = () => new AppError('UNSUPPORTED_MEDIA_TYPE', `Unsupported file type: send ${DOCUMENT_MIME_TYPES.join(', ')}`);
 
-// multer's settings for the document upload: one file, kept in memory up to `maxBytes` (a larger
-// one is cut off there and answered 413, the rest of the request drained unread), refused with 415
-// from its part header when its type is not a document's, before any of it is read.
-export function documentUploadOptions(maxBytes: number): MulterModuleOptions {
+// The document upload's settings (@fastify/multipart through Nest's FileInterceptor, with multer's
+// option names and error answers): one file, kept in memory up to `maxBytes` (a larger one is cut
+// off there and answered 413, the rest of the request drained unread), refused with 415 from its
+// part header when its type is not a document's, before any of it is read.
+export function documentUploadOptions(maxBytes: number): MultipartOptions {
   return {
     limits: { fileSize: maxBytes, files: 1, fields: 2, fieldSize: maxBytes, parts: 3 },
     defParamCharset: 'utf8',

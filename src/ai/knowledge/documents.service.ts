@@ -15,7 +15,7 @@ const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/g;
 
 export interface DocumentInput {
   fields: CreateDocumentDto;
-  // A multipart upload's file (multer has refused a type or size it cannot take already).
+  // A multipart upload's file (the upload interceptor has refused a type or size it cannot take already).
   file?: UploadedDocumentFile;
 }
 
@@ -82,7 +82,7 @@ export class DocumentsService {
     return { title: title ?? (name || 'Untitled'), mimeType, sizeBytes: file.size, content: new Uint8Array(file.buffer) };
   }
 
-  // multer stops a larger file at this size; text sent as JSON is checked here.
+  // The upload interceptor stops a larger file at this size; text sent as JSON is checked here.
   private assertSize(bytes: number): void {
     const max = this.config.get('DOCUMENT_MAX_BYTES');
     if (bytes > max) throw new AppError('PAYLOAD_TOO_LARGE', `Document is larger than DOCUMENT_MAX_BYTES (${max} bytes)`);

@@ -1,5 +1,6 @@
+import type { FastifyReply } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import type { Response } from 'express';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { CHAT_EVENTS, TERMINAL_EVENTS } from './chat-stream.constants';
 import type { LogReader, StreamClient, StreamInfo } from './chat-stream.types';
 
@@ -8,18 +9,21 @@ const sseName = (event: string) => event.replace(/^chat:/, '');
 
 // A text/event-stream response: events with `id: <seq>` where they have one, comment lines while
 // idle so proxies keep it open, and the socket's write buffer as the only buffer (`write` says when
-// it is full; `drained` waits until it is not).
+// it is full; `drained` waits until it is not). Until it opens, the reply can still answer with a
+// JSON error; opening takes the Node response over from Fastify (`hijack`).
 export class SseResponse {
   private heartbeat?: NodeJS.Timeout;
   private isOpen = false;
   private isClosed = false;
   private readonly closeListeners: Array<() => void> = [];
+  private readonly res: ServerResponse;
 
   constructor(
-    private readonly res: Response,
+    private readonly reply: FastifyReply,
     private readonly heartbeatMs: number,
   ) {
-    res.on('close', () => {
+    this.res = reply.raw;
+    this.res.on('close', () => {
       this.isClosed = true;
       clearInterval(this.heartbeat);
       for (const listener of this.closeListeners) listener();
@@ -42,7 +46,10 @@ export class SseResponse {
   open(): void {
     if (this.isOpen) return;
     this.isOpen = true;
+    this.reply.hijack();
+    // The headers set on the reply so far (CORS, rate limit) go out with the stream's own.
     this.res.writeHead(200, {
+      ...(this.reply.getHeaders() as OutgoingHttpHeaders),
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
       Connection: 'keep-alive',

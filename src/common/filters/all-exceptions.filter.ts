@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorReporter } from '../../error-tracking/error-reporter.service';
 import { AppError } from '../errors/app-error';
 import { toClientError } from '../errors/client-error';
@@ -14,16 +14,15 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw exception;
-    const response = host.switchToHttp().getResponse<Response>();
-    const request = host.switchToHttp().getRequest<Request & { user?: { id: string } }>();
+    const response = host.switchToHttp().getResponse<FastifyReply>();
+    const request = host.switchToHttp().getRequest<FastifyRequest & { user?: { id: string } }>();
     const { status, message, error, fields } = toClientError(exception);
     if (status >= 500) {
-      this.logger.error({ err: exception, requestId: request.id, method: request.method, url: request.originalUrl, status }, 'request failed');
+      this.logger.error({ err: exception, requestId: request.id, method: request.method, url: request.url, status }, 'request failed');
       // Known upstream or dependency outcomes are metrics, not bugs; everything else is reported.
-      if (!(exception instanceof AppError))
-        this.reporter.report(exception, { requestId: typeof request.id === 'string' ? request.id : undefined, userId: request.user?.id, transport: 'rest' });
+      if (!(exception instanceof AppError)) this.reporter.report(exception, { requestId: request.id, userId: request.user?.id, transport: 'rest' });
     }
-    if (response.headersSent) return;
-    response.status(status).json({ statusCode: status, message, error, ...fields });
+    if (response.sent || response.raw.headersSent) return;
+    void response.code(status).send({ statusCode: status, message, error, ...fields });
   }
 }

@@ -1,10 +1,12 @@
 import { BullAdapter } from '@bull-board/api/bullAdapter';
-import { ExpressAdapter } from '@bull-board/express';
+import { FastifyAdapter } from '@bull-board/fastify';
 import { BullBoardModule } from '@bull-board/nestjs';
-import { Module } from '@nestjs/common';
+import { Module, OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
 import { AI_JOBS_QUEUE } from '../ai-jobs.constants';
 import { AppConfigService } from '../../../config/app-config.service';
-import { basicAuthMiddleware } from './basic-auth.middleware';
+import { basicAuthHook } from './basic-auth.hook';
 import { QUEUE_DASHBOARD_ROUTE } from './queue-dashboard.constants';
 
 // Bull Board for the ops team at /admin/queues, behind HTTP Basic auth. AppModule imports this
@@ -12,16 +14,21 @@ import { QUEUE_DASHBOARD_ROUTE } from './queue-dashboard.constants';
 // so without them the path does not exist.
 @Module({
   imports: [
-    BullBoardModule.forRootAsync({
-      inject: [AppConfigService],
-      useFactory: (config: AppConfigService) => ({
-        route: `/${QUEUE_DASHBOARD_ROUTE}`,
-        adapter: ExpressAdapter,
-        middleware: basicAuthMiddleware({ user: config.get('BULL_BOARD_USER') ?? '', password: config.get('BULL_BOARD_PASSWORD') ?? '' }, 'Queues'),
-        boardOptions: { uiConfig: { boardTitle: 'AI service queues' } },
-      }),
-    }),
+    BullBoardModule.forRoot({ route: `/${QUEUE_DASHBOARD_ROUTE}`, adapter: FastifyAdapter, boardOptions: { uiConfig: { boardTitle: 'AI service queues' } } }),
     BullBoardModule.forFeature({ name: AI_JOBS_QUEUE, adapter: BullAdapter }),
   ],
 })
-export class QueueDashboardModule {}
+export class QueueDashboardModule implements OnModuleInit {
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly config: AppConfigService,
+  ) {}
+
+  // The auth is a hook of the root instance rather than the `middleware` option: on Fastify,
+  // BullBoardModule applies that one to the exact path only, not to the board's API and files.
+  onModuleInit(): void {
+    const credentials = { user: this.config.get('BULL_BOARD_USER') ?? '', password: this.config.get('BULL_BOARD_PASSWORD') ?? '' };
+    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+    fastify.addHook('onRequest', basicAuthHook(credentials, 'Queues', QUEUE_DASHBOARD_ROUTE));
+  }
+}

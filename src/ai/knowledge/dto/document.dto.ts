@@ -26,7 +26,7 @@ export class CreateDocumentDto {
   text?: string;
 }
 
-// The multipart form, for the OpenAPI document only (the file is read by multer, the rest by CreateDocumentDto).
+// The multipart form, for the OpenAPI document only (the file is read by the upload interceptor, the rest by CreateDocumentDto).
 export class UploadDocumentFormDto {
   @ApiProperty({ type: 'string', format: 'binary', description: `${DOCUMENT_MIME_TYPES.join(', ')}; at most DOCUMENT_MAX_BYTES bytes` })
   file: unknown;
