@@ -23,7 +23,13 @@ export class AnthropicProvider extends SdkChatProvider<Anthropic> {
     const timeout = config.get('OPENAI_TIMEOUT_MS');
     const client =
       apiKey || config.get('ANTHROPIC_BASE_URL')
-        ? new Anthropic({ apiKey: apiKey ?? 'not-needed', baseURL: config.get('ANTHROPIC_BASE_URL'), timeout, maxRetries: config.get('OPENAI_MAX_RETRIES'), fetch: upstreamFetch })
+        ? new Anthropic({
+            apiKey: apiKey ?? 'not-needed',
+            baseURL: config.get('ANTHROPIC_BASE_URL'),
+            timeout,
+            maxRetries: config.get('OPENAI_MAX_RETRIES'),
+            fetch: upstreamFetch,
+          })
         : null;
     super(client, timeout, apiKey ? [apiKey] : []);
   }
