@@ -182,7 +182,12 @@ async function replay(ctx, service, user) {
           reader.off('chat:message', onMessage);
           for (const [name, fn] of handlers) reader.off(name, fn);
           clearTimeout(timer);
-          resolve({ ms, count, ok: event === 'chat:end' && count === ran.events && inOrder && text === expected, detail: `${event}, ${count} of ${ran.events} events, in order ${inOrder}` });
+          resolve({
+            ms,
+            count,
+            ok: event === 'chat:end' && count === ran.events && inOrder && text === expected,
+            detail: `${event}, ${count} of ${ran.events} events, in order ${inOrder}`,
+          });
         };
         const handlers = ['chat:end', 'chat:stopped', 'chat:error'].map((name) => [name, done(name)]);
         reader.on('chat:message', onMessage);
@@ -198,7 +203,9 @@ async function replay(ctx, service, user) {
     writer.close();
     reader.close();
   }
-  log(`fig 11 replay of ${REPLAY_CHUNKS} chunks (${median(events)} events): p50 ${percentile(times, 50).toFixed(2)} ms, p95 ${percentile(times, 95).toFixed(2)} ms, ${errors.length} errors`);
+  log(
+    `fig 11 replay of ${REPLAY_CHUNKS} chunks (${median(events)} events): p50 ${percentile(times, 50).toFixed(2)} ms, p95 ${percentile(times, 95).toFixed(2)} ms, ${errors.length} errors`,
+  );
   return { n: times.length, p50: percentile(times, 50), p95: percentile(times, 95), events: median(events), errors };
 }
 
