@@ -116,13 +116,11 @@ console.log('-- metrics');
 const MetricsService = dist.load('MetricsService');
 const metrics = new MetricsService({ get: (k) => ({ PROCESS_ROLE: 'api', OPENAI_MODEL: 'm', OPENAI_EMBEDDING_MODEL: 'e' })[k] });
 bench('MetricsService.observeHttpRequest', () => metrics.observeHttpRequest('GET', '/api/v1/ai/conversations', 200, 0.01));
-const httpMetricsMiddleware = dist.load('httpMetricsMiddleware');
-const mm = httpMetricsMiddleware(metrics);
-bench('httpMetricsMiddleware + finish', () => {
-  const req = { method: 'GET', baseUrl: '', route: { path: '/api/v1/ai/conversations' } };
-  const res = fakeRes();
-  mm(req, res, () => {});
-  res.emit('finish');
+const httpMetricsHook = dist.load('httpMetricsHook');
+const mh = httpMetricsHook(metrics);
+bench('httpMetricsHook (onResponse)', () => {
+  const request = { method: 'GET', is404: false, routeOptions: { url: '/api/v1/ai/conversations' } };
+  mh(request, { statusCode: 200, elapsedTime: 5 }, () => {});
 });
 
 console.log('-- response body');
