@@ -73,6 +73,8 @@ describe('ChatTurnRepository (PostgreSQL)', () => {
         anchor: newest,
         history: [turn('USER', 'm3'), turn('ASSISTANT', 'm4'), turn('USER', 'm5')],
       });
+      // Only what the prompt reads of each message.
+      expect(Object.keys(found!.history[0]).sort()).toEqual(['content', 'contentTokens', 'id', 'role', 'status']);
       await expect(context(conversation.id, user.id, 0)).resolves.toEqual({
         withinBudget: true,
         conversationFound: true,
@@ -100,6 +102,8 @@ describe('ChatTurnRepository (PostgreSQL)', () => {
       expect(regenerated).toMatchObject({ anchor: { id: conversation.messageIds[3], role: 'ASSISTANT' } });
       expect(contents(regenerated)).toEqual(['a1', 'q2']);
       expect(regenerated!.history.at(-1)!.id).toBe(q2);
+      // Its question comes whole: it is the turn's user message.
+      expect(regenerated!.regeneratedQuestion).toMatchObject({ id: q2, conversationId: conversation.id, parentId: a1, role: 'USER', createdAt: expect.any(Date) });
       // An anchor outside the conversation is not found, and the history is empty.
       const elsewhere = await conversationWith(user.id, ['other']);
       await expect(context(conversation.id, user.id, 10, { kind: 'parent', messageId: elsewhere.messageIds[0] })).resolves.toMatchObject({ anchor: null, history: [] });

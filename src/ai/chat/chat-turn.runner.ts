@@ -392,7 +392,7 @@ export class ChatTurnRunner {
 // before it: 400 unless the message is an answer to a question.
 function regeneratedQuestion(context: TurnContext): { message: string; history: HistoryMessage[]; reusedUserMessage: Message } {
   if (context.anchor?.role !== 'ASSISTANT') throw new AppError('VALIDATION_FAILED', 'Only an assistant message can be regenerated');
-  const question = context.history.at(-1);
+  const question = context.regeneratedQuestion;
   if (question?.role !== 'USER') throw new AppError('VALIDATION_FAILED', 'This answer does not follow a user message, so it cannot be regenerated');
   return { message: question.content, history: context.history.slice(0, -1), reusedUserMessage: question };
 }

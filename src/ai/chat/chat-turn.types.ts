@@ -38,7 +38,8 @@ export type TurnEvent =
   | { type: 'end'; message: Message }
   | { type: 'stopped'; message: Message };
 
-export type HistoryMessage = Message;
+// What the prompt needs of a message on the turn's path.
+export type HistoryMessage = Pick<Message, 'id' | 'role' | 'content' | 'contentTokens' | 'status'>;
 
 // Where in the conversation's message tree a turn starts: after its newest message, after a given
 // message (an edit: `parentMessageId`), or beside an answer it regenerates (after that answer's question).
@@ -56,6 +57,8 @@ export interface TurnContext {
   // The path to the message the new one follows, oldest first, at most AI_HISTORY_LIMIT messages
   // (a regenerated answer's question on top).
   history: HistoryMessage[];
+  // A regenerated answer's question, whole (the turn's user message): the path's last message.
+  regeneratedQuestion?: Message | null;
 }
 
 export interface NewMessage {
