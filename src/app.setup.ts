@@ -78,7 +78,7 @@ async function configureApp(app: NestFastifyApplication): Promise<void> {
     },
   });
   useJsonBodyParser(fastify, config.get('BODY_LIMIT'));
-  await useConditionalGet(fastify);
+  useConditionalGet(fastify);
   // The Bull dashboard (when configured) lives at exactly /admin/queues, like /metrics outside the API prefix.
   app.setGlobalPrefix(API_PREFIX, { exclude: ['metrics', QUEUE_DASHBOARD_ROUTE] });
   // Lets validators read configured limits; process-wide, so the latest app's settings apply.

@@ -21,7 +21,7 @@ describe(useConditionalGet.name, () => {
 
   beforeAll(async () => {
     app = fastify();
-    await useConditionalGet(app);
+    useConditionalGet(app);
     app.get('/thing', () => ({ a: 1 }));
     app.post('/thing', () => ({ a: 1 }));
     app.get('/missing', (_request, reply) => reply.code(404).send({ a: 1 }));
@@ -51,5 +51,13 @@ describe(useConditionalGet.name, () => {
   ] as const)('answers in full to %s', async (_label, method, url, headers) => {
     const res = await request(method, url, headers);
     expect([res.status >= 300 && res.status < 400, res.body]).toEqual([false, '{"a":1}']);
+  });
+
+  it.each([
+    ['a POST', 'POST', '/thing'],
+    ['an error answer', 'GET', '/missing'],
+  ] as const)('tags no ETag on %s (nothing could revalidate it)', async (_label, method, url) => {
+    const res = await request(method, url);
+    expect([res.body, res.headers.etag]).toEqual(['{"a":1}', undefined]);
   });
 });

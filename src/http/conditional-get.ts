@@ -1,22 +1,19 @@
-import fastifyEtag from '@fastify/etag';
 import type { FastifyInstance } from 'fastify';
 import fresh from 'fresh';
 import { createHash } from 'node:crypto';
 
-// ETags and 304s as Express made them, so that validators clients hold stay valid across the move:
-// a weak ETag on every string or Buffer body, W/"<byte length in hex>-<27 characters of the
-// base64 SHA-1>" (the `etag` package's format); 304 only for a GET or HEAD answered 2xx whose
-// validators the request's If-None-Match (or If-Modified-Since) matches, judged by `fresh`.
-// Files (@fastify/static) and streams carry their own validators, or none.
-export async function useConditionalGet(fastify: FastifyInstance): Promise<void> {
-  await fastify.register(fastifyEtag, {
-    weak: true,
-    replyWith304: false,
-    hashFn: (payload) => `${Buffer.byteLength(payload).toString(16)}-${createHash('sha1').update(payload).digest('base64').slice(0, 27)}`,
-  });
+// ETags and 304s as Express made them for GETs, so that validators clients hold stay valid across
+// the move: a weak ETag on every string or Buffer body of a GET or HEAD answered 2xx,
+// W/"<byte length in hex>-<27 characters of the base64 SHA-1>" (the `etag` package's format), and
+// 304 when the request's If-None-Match (or If-Modified-Since) matches, judged by `fresh`. Other
+// answers get none: no client can revalidate a POST or an error, and hashing every chat answer cost
+// ~0.1 ms of CPU per turn. Files (@fastify/static) and streams carry their own validators, or none.
+export function useConditionalGet(fastify: FastifyInstance): void {
   fastify.addHook('onSend', (request, reply, payload, done) => {
     const isCacheable = (request.method === 'GET' || request.method === 'HEAD') && reply.statusCode >= 200 && reply.statusCode < 300;
-    if (!isCacheable || (!request.headers['if-none-match'] && !request.headers['if-modified-since'])) return done(null, payload);
+    if (!isCacheable || !(typeof payload === 'string' || Buffer.isBuffer(payload))) return done(null, payload);
+    if (!reply.hasHeader('etag')) void reply.header('etag', weakEtag(payload));
+    if (!request.headers['if-none-match'] && !request.headers['if-modified-since']) return done(null, payload);
     const validators = { etag: reply.getHeader('etag') as string | undefined, 'last-modified': reply.getHeader('last-modified') as string | undefined };
     if (!fresh(request.headers, validators)) return done(null, payload);
     // No body and no Content-Length: Fastify sends none for a 304 without a payload.
@@ -24,3 +21,5 @@ export async function useConditionalGet(fastify: FastifyInstance): Promise<void>
     done(null, null);
   });
 }
+
+const weakEtag = (payload: string | Buffer) => `W/"${Buffer.byteLength(payload).toString(16)}-${createHash('sha1').update(payload).digest('base64').slice(0, 27)}"`;
