@@ -39,6 +39,19 @@ describe('GET /metrics (e2e)', () => {
     await t.http.get('/api/v1/metrics').expect(404);
   });
 
+  it("carries helmet's security headers on API answers, errors included", async () => {
+    for (const res of [await t.http.get('/api/v1/health'), await t.http.get('/api/v1/auth/me').expect(401)]) {
+      expect(res.headers).toMatchObject({
+        'content-security-policy': expect.stringContaining("default-src 'self'"),
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'SAMEORIGIN',
+        'strict-transport-security': 'max-age=31536000; includeSubDomains',
+        'cross-origin-opener-policy': 'same-origin',
+      });
+      expect(res.headers['x-powered-by']).toBeUndefined();
+    }
+  });
+
   it('moves the HTTP, AI latency and token metrics with a chat, labelled by route template', async () => {
     const user = await registerUser(t);
     const before = await scrape();
