@@ -45,7 +45,12 @@ export async function figurePeer(ctx, users) {
   try {
     service = await startService(ctx, 'peer-service', { port: await freePort(), fakeUrl: fake.url });
     log(`fig 13: service ${service.base} (pid ${service.pid})`);
-    const sides = { ctx, peer, service, users };
+    // Each c=20 worker keeps one conversation per side through the warm-up and the measured runs;
+    // direct's and Portkey's clients send it with each request (lib/load.mjs completion).
+    const conversations = (make) => users.c20.map(make);
+    const c20Conversations = { A: conversations(() => ({ history: [] })), P: conversations(() => ({ history: [] })), S: conversations(() => ({ conversationId: null })) };
+    const sides = { ctx, peer, service, users, c20Conversations };
+    await warmUp(sides);
     out.stream = await oneClientStream(sides);
     out.hold = await firstEventHold(sides);
     out.rest = await oneClientRest(sides);
@@ -57,8 +62,34 @@ export async function figurePeer(ctx, users) {
   }
 }
 
+// Every side runs the same warm-up before anything is measured: non-streaming at c=20 for
+// PEER_WARM_UP_SECS each, so that what follows compares gateways in their steady state (a gateway serves
+// for days) rather than how soon each one's JIT settles; then each sequential probe runs its own
+// warm-up calls. The service's request path is several times Portkey's code and takes longer to settle.
+export const PEER_WARM_UP_SECS = 4;
+
+async function warmUp(sides) {
+  await setFakeProfile(sides.ctx.fake, { ...sides.ctx.opts.stream, chatDelayMs: sides.ctx.opts.chatDelayMs });
+  for (const side of ['S', 'P', 'A']) {
+    const res = await runC20(sides, side, PEER_WARM_UP_SECS, `w13_${side}`);
+    if (res.errors.length) log(`fig 13 warm-up ${side}: ${res.errors.length} errors, first: ${res.errors[0]}`);
+  }
+}
+
+// One side at c=20, non-streaming, for `secs`: throughput, latency and CPU per request.
+function runC20({ ctx, peer, service, users, c20Conversations }, side, secs, label) {
+  const { fake } = ctx;
+  const pids = { A: fake.pid, P: peer.pid, S: service.pid };
+  const once = {
+    A: (w, tag) => completion(ctx, fake.url, tag, {}, c20Conversations.A[w]),
+    P: (w, tag) => completion(ctx, peer.url, tag, peer.headers, c20Conversations.P[w]),
+    S: (w, tag) => serviceTurn(ctx, service, users.c20[w].token, c20Conversations.S[w], tag),
+  };
+  return runForDuration({ C, secs, pid: pids[side], label, once: once[side] });
+}
+
 // One client, sequential, the three sides in ORDER: each round's samples per side, and the errors.
-async function sequential(label, { rounds, perRound, warmUp = 12, run }) {
+async function sequential(label, { rounds, perRound, warmUp = 30, run }) {
   for (let i = 0; i < warmUp; i++) await run(ORDER[i % ORDER.length], `w13${label}_${i}`);
   const out = [];
   const errors = { A: [], P: [], S: [] };
@@ -150,14 +181,14 @@ async function firstEventHold(sides) {
 async function oneClientRest({ ctx, peer, service, users }) {
   const { opts, fake } = ctx;
   await setFakeProfile(fake, { ...opts.stream, chatDelayMs: opts.chatDelayMs });
-  const conversation = { conversationId: null };
+  const conversations = { A: { history: [] }, P: { history: [] }, S: { conversationId: null } };
   const run = async (side, tag) => {
     const res =
       side === 'A'
-        ? await completion(ctx, fake.url, tag)
+        ? await completion(ctx, fake.url, tag, {}, conversations.A)
         : side === 'P'
-          ? await completion(ctx, peer.url, tag, peer.headers)
-          : await serviceTurn(ctx, service, users.oneClient.token, conversation, tag);
+          ? await completion(ctx, peer.url, tag, peer.headers, conversations.P)
+          : await serviceTurn(ctx, service, users.oneClient.token, conversations.S, tag);
     return { ok: res.ok, value: res.latency, error: `${res.status} ${res.error ?? JSON.stringify(res.body).slice(0, 200)}` };
   };
   const { rounds, errors } = await sequential('n', { rounds: opts.sizes.peerRounds, perRound: opts.sizes.peerRestPerRound, run });
@@ -171,17 +202,10 @@ async function oneClientRest({ ctx, peer, service, users }) {
   return { ...added(rounds, (x) => x, [50, 99]), errors };
 }
 
-async function concurrentRest({ ctx, peer, service, users }) {
-  const { opts, fake } = ctx;
+async function concurrentRest(sides) {
+  const { opts, fake } = sides.ctx;
   await setFakeProfile(fake, { ...opts.stream, chatDelayMs: opts.chatDelayMs });
-  const conversations = users.c20.map(() => ({ conversationId: null }));
-  const pids = { A: fake.pid, P: peer.pid, S: service.pid };
-  const once = {
-    A: (_w, tag) => completion(ctx, fake.url, tag),
-    P: (_w, tag) => completion(ctx, peer.url, tag, peer.headers),
-    S: (w, tag) => serviceTurn(ctx, service, users.c20[w].token, conversations[w], tag),
-  };
-  const run = async (side, secs, label) => ({ side, ...(await runForDuration({ C, secs, pid: pids[side], label, once: once[side] })) });
+  const run = async (side, secs, label) => ({ side, ...(await runC20(sides, side, secs, label)) });
   await run('S', 1.5, 'w13c_s');
   await run('P', 1, 'w13c_p');
   await run('A', 1, 'w13c_a');

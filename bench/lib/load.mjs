@@ -31,13 +31,23 @@ export function peerStream(ctx, peer, tag, chunks) {
 
 // One non-streaming completion from an OpenAI-compatible base URL (the fake, or a peer gateway in
 // front of it with its `headers`), with fetch; ok only if the answer's text is exact.
-export async function completion(ctx, baseURL, tag, headers = {}) {
+// The prior messages a turn of the service sends upstream (its AI_HISTORY_LIMIT, 10 by default).
+export const SERVICE_HISTORY_LIMIT = 10;
+
+// One chat completion. With `conversation` ({ history: [] }), the client keeps the conversation
+// itself and sends it each time, as an app must through a stateless gateway and as the service does
+// upstream: the prior SERVICE_HISTORY_LIMIT messages, then the question.
+export async function completion(ctx, baseURL, tag, headers = {}, conversation = null) {
+  const question = { role: 'user', content: msg(tag) };
   const res = await postJson(
     `${baseURL}/chat/completions`,
-    { model: ctx.opts.model, messages: [{ role: 'user', content: msg(tag) }], max_tokens: 4096, temperature: 0.7 },
+    { model: ctx.opts.model, messages: conversation ? [...conversation.history, question] : [question], max_tokens: 4096, temperature: 0.7 },
     { authorization: 'Bearer sk-bench-direct', ...headers },
   );
-  return { ...res, ok: res.ok && res.body?.choices?.[0]?.message?.content === answerText(tag, ctx.opts.stream.chunks) };
+  const answer = res.body?.choices?.[0]?.message?.content;
+  const ok = res.ok && answer === answerText(tag, ctx.opts.stream.chunks);
+  if (ok && conversation) conversation.history = [...conversation.history, question, { role: 'assistant', content: answer }].slice(-SERVICE_HISTORY_LIMIT);
+  return { ...res, ok };
 }
 
 // One `POST /api/v1/ai/chat` turn; `state.conversationId` carries the conversation on (null: a new one).

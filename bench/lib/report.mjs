@@ -13,8 +13,9 @@ import { memoryDetails, memoryRows } from '../figures/memory.mjs';
 import { modelsDetails, modelsRows } from '../figures/models.mjs';
 import { moderationDetails, moderationRows } from '../figures/moderation.mjs';
 import { oneClientRows } from '../figures/one-client.mjs';
-import { peerDetails, peerRows } from '../figures/peer.mjs';
+import { PEER_WARM_UP_SECS, peerDetails, peerRows } from '../figures/peer.mjs';
 import { peerPins } from './peer.mjs';
+import { SERVICE_HISTORY_LIMIT } from './load.mjs';
 import { profileDetails } from '../figures/profiles.mjs';
 import { restConcurrencyRows } from '../figures/rest-c20.mjs';
 import { statementDetails, statementRows } from '../figures/statements.mjs';
@@ -158,7 +159,9 @@ ${profileDetails(F)}
   \`node node_modules/@portkey-ai/gateway/build/start-server.js --port=<port> --headless\` with \`NODE_ENV=production\`: one
   process, on the same ${meta.cpu.cores} cores as the service, the fake and the load generator. Its requests carry
   \`x-portkey-provider: openai\`, \`x-portkey-custom-host: <fake>/v1\` and \`Authorization: Bearer sk-…\` and the direct side's
-  body. Not like for like: Portkey authenticates nobody, limits nothing and stores nothing; the service verifies a JWT,
+  body. Non-streaming, the direct and Portkey clients keep their conversation and send its last ${SERVICE_HISTORY_LIMIT} messages with each
+  question, as an app must through a stateless gateway and as the service sends upstream, so every side carries the same prompt.
+  Before anything is measured each side runs ${PEER_WARM_UP_SECS} s at c=20 (steady state, not JIT warm-up). Not like for like: Portkey authenticates nobody, limits nothing and stores nothing; the service verifies a JWT,
   counts a rate limit in Redis and writes every turn to PostgreSQL (whose CPU, and Redis's, is in neither side's CPU per
   request). Transports differ: Portkey streams SSE, read by the direct side's own client (${opts.direct === 'sdk' ? 'the `openai` SDK with the routing headers as `defaultHeaders`' : 'fetch + the same SSE parser'}, as figures 1 and 2 read the
   fake directly); the service streams over Socket.IO (\`/ai\`, \`chat:start\`). Non-streaming, all three: \`fetch\` with the same JSON
