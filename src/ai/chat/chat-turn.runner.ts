@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { setImmediate as afterPendingTicks } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { BudgetService } from '../../budget/budget.service';
 import { AppError, NotFoundError, TokenLimitExceededError } from '../../common/errors/app-error';
@@ -126,11 +127,14 @@ export class ChatTurnRunner {
       context: prepared.context,
     });
     // The first next() sends the request, so it is on its way while the hold is taken and the
-    // question stored; no event leaves before that write, so their order is unchanged.
+    // question stored; no event leaves before that write, so their order is unchanged. The SDK
+    // writes the request within the ticks that follow; the statement is built and sent after them,
+    // so that its CPU does not delay the upstream's first byte.
     const first = completion.next();
     first.catch(() => undefined);
     let turn: OpenTurn;
     try {
+      await afterPendingTicks();
       turn = await this.dbPhase(() => this.open(prepared));
     } catch (error) {
       cancel.abort();
