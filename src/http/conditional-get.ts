@@ -11,8 +11,8 @@ import { createHash } from 'node:crypto';
 export function useConditionalGet(fastify: FastifyInstance): void {
   fastify.addHook('onSend', (request, reply, payload, done) => {
     const isCacheable = (request.method === 'GET' || request.method === 'HEAD') && reply.statusCode >= 200 && reply.statusCode < 300;
-    if (!isCacheable || !(typeof payload === 'string' || Buffer.isBuffer(payload))) return done(null, payload);
-    if (!reply.hasHeader('etag')) void reply.header('etag', weakEtag(payload));
+    if (!isCacheable) return done(null, payload);
+    if (!reply.hasHeader('etag') && (typeof payload === 'string' || Buffer.isBuffer(payload))) void reply.header('etag', weakEtag(payload));
     if (!request.headers['if-none-match'] && !request.headers['if-modified-since']) return done(null, payload);
     const validators = { etag: reply.getHeader('etag') as string | undefined, 'last-modified': reply.getHeader('last-modified') as string | undefined };
     if (!fresh(request.headers, validators)) return done(null, payload);
