@@ -6,7 +6,6 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { useContainer } from 'class-validator';
 import helmet from 'helmet';
-import { Logger } from 'nestjs-pino';
 import { buildModelRegistry, registrySettingsOf } from './ai/models/model-registry.factory';
 import { AppModule } from './app.module';
 import { corsOrigins } from './common/cors';
@@ -17,6 +16,9 @@ import { AppConfigService } from './config/app-config.service';
 import { Env } from './config/env.schema';
 import { serveDashboard } from './dashboard/dashboard-static';
 import { ErrorReporter } from './error-tracking/error-reporter.service';
+import { AppLogger } from './logging/app-logger';
+import { ROOT_LOGGER } from './logging/logging.module';
+import { useRequestLog } from './logging/request-log';
 import { useConditionalGet } from './http/conditional-get';
 import { FASTIFY_OPTIONS } from './http/fastify-options';
 import { useJsonBodyParser } from './http/json-body.parser';
@@ -35,7 +37,7 @@ export async function createApp(env: Env): Promise<NestFastifyApplication> {
   // Checked before Nest starts, so that a models file that cannot be used stops the start with one
   // line (ConfigValidationError); ModelRegistry builds the same registry again as it is created.
   buildModelRegistry(registrySettingsOf((key) => env[key]));
-  // skipMiddie: middie (which runs Nest middleware such as the request logger) is registered in
+  // skipMiddie: middie (which runs Nest middleware: the queue dashboard's) is registered in
   // configureApp, after the hooks that must run before it.
   const adapter = new ServiceFastifyAdapter({ ...FASTIFY_OPTIONS, skipMiddie: true });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(env), adapter, {
@@ -48,7 +50,7 @@ export async function createApp(env: Env): Promise<NestFastifyApplication> {
 
 async function configureApp(app: NestFastifyApplication): Promise<void> {
   const config = app.get(AppConfigService);
-  const logger = app.get(Logger);
+  const logger = app.get(AppLogger);
   app.useLogger(logger);
   if (config.get('JWT_SECRET_GENERATED')) {
     logger.warn('JWT_SECRET is not set: using a random per-process secret; tokens die with the process', 'Config');
@@ -56,7 +58,7 @@ async function configureApp(app: NestFastifyApplication): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
   // The order of these hooks is the order they run in for every request: metrics see every
   // response; a refusal during shutdown comes before anything else; the security headers and
-  // CORS (which answers preflights) come before the request logger and the routes.
+  // CORS (which answers preflights) come before the routes.
   fastify.addHook('onResponse', httpMetricsHook(app.get(MetricsService)));
   fastify.addHook('onRequest', refuseWhenClosing(app.get(ShutdownState)));
   // helmet's default headers, its middleware built once (@fastify/helmet builds it again on every
@@ -70,8 +72,9 @@ async function configureApp(app: NestFastifyApplication): Promise<void> {
     // Every OPTIONS request is a preflight (204), with or without Access-Control-Request-Method.
     strictPreflight: false,
   });
+  useRequestLog(fastify, app.get(ROOT_LOGGER));
   await app.register(middie);
-  // request.user lives on the Node request: the request log line (pino-http) only sees that one.
+  // request.user lives on the Node request, where passport puts it.
   fastify.decorateRequest('user', {
     getter(this: { raw: { user?: unknown } }) {
       return this.raw.user;

@@ -1,27 +1,17 @@
-import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
-import { LoggerModule } from 'nestjs-pino';
+import { Global, Module } from '@nestjs/common';
+import type { Logger } from 'pino';
 import { AppConfigService } from '../config/app-config.service';
-import { buildLogDestination, buildPinoHttpOptions } from './pino-options';
-import { requestIdHeader } from './request-id';
+import { AppLogger } from './app-logger';
+import { buildRootLogger } from './pino-options';
 
-// Every route the request logger runs on: the API and the paths outside the global prefix.
-const LOGGED_ROUTES = { path: '*splat', method: RequestMethod.ALL };
+export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
 
+@Global()
 @Module({
-  imports: [
-    LoggerModule.forRootAsync({
-      inject: [AppConfigService],
-      useFactory: async (config: AppConfigService) => ({
-        pinoHttp: [buildPinoHttpOptions(config), await buildLogDestination(config)],
-        // A wildcard Nest recognises: it adds the paths outside the global prefix (/metrics,
-        // /admin/queues) once by itself. nestjs-pino's default route would add them a second time.
-        forRoutes: [LOGGED_ROUTES],
-      }),
-    }),
+  providers: [
+    { provide: ROOT_LOGGER, inject: [AppConfigService], useFactory: (config: AppConfigService) => buildRootLogger(config) },
+    { provide: AppLogger, inject: [ROOT_LOGGER], useFactory: (root: Logger) => new AppLogger(root) },
   ],
+  exports: [ROOT_LOGGER, AppLogger],
 })
-export class LoggingModule implements NestModule {
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(requestIdHeader).forRoutes(LOGGED_ROUTES);
-  }
-}
+export class LoggingModule {}

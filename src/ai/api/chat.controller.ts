@@ -2,6 +2,7 @@ import { Body, Controller, Post } from '@nestjs/common';
 import { ApiOperation, ApiResponse } from '@nestjs/swagger';
 import type { AuthUser } from '../../auth/auth-user';
 import { CurrentUser } from '../../auth/current-user.decorator';
+import { RequestId } from '../../common/decorators/request-id.decorator';
 import { RateLimit, RateLimitAdmission } from '../../rate-limit/rate-limit.decorator';
 import { ChatService } from '../chat/chat.service';
 import { ChatRequestDto } from '../chat/dto/chat-request.dto';
@@ -19,7 +20,12 @@ export class ChatController {
   @ApiResponse({ status: 201, type: ChatResponseDto })
   @ApiModelCallResponses()
   @ApiResponse({ status: 404, description: 'Conversation not found' })
-  sendMessage(@CurrentUser() user: AuthUser, @Body() dto: ChatRequestDto, @RateLimitAdmission() admission: Promise<void>): Promise<ChatResponseDto> {
-    return this.chat.sendMessage(user.id, dto, { transport: 'rest', admission });
+  sendMessage(
+    @CurrentUser() user: AuthUser,
+    @Body() dto: ChatRequestDto,
+    @RateLimitAdmission() admission: Promise<void>,
+    @RequestId() requestId: string,
+  ): Promise<ChatResponseDto> {
+    return this.chat.sendMessage(user.id, dto, { transport: 'rest', requestId, admission });
   }
 }

@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, ParseUUIDPi
 import { ApiOperation, ApiProduces, ApiResponse } from '@nestjs/swagger';
 import type { AuthUser } from '../../auth/auth-user';
 import { CurrentUser } from '../../auth/current-user.decorator';
+import { RequestId } from '../../common/decorators/request-id.decorator';
 import {
   ConversationBranchQueryDto,
   ConversationDetailResponseDto,
@@ -90,8 +91,9 @@ export class ConversationsController {
     @Param('messageId', ParseUUIDPipe) messageId: string,
     @Body() dto: RegenerateRequestDto,
     @RateLimitAdmission() admission: Promise<void>,
+    @RequestId() requestId: string,
   ): Promise<ChatResponseDto> {
-    return this.chat.regenerate(user.id, { conversationId: id, messageId }, dto, { transport: 'rest', admission });
+    return this.chat.regenerate(user.id, { conversationId: id, messageId }, dto, { transport: 'rest', requestId, admission });
   }
 
   @Delete(':id')

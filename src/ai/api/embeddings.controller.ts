@@ -2,6 +2,7 @@ import { Body, Controller, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import { ApiOperation, ApiResponse } from '@nestjs/swagger';
 import type { AuthUser } from '../../auth/auth-user';
 import { CurrentUser } from '../../auth/current-user.decorator';
+import { RequestId } from '../../common/decorators/request-id.decorator';
 import { RateLimit } from '../../rate-limit/rate-limit.decorator';
 import { EmbeddingRequestDto, EmbeddingResponseDto } from '../embeddings/dto/embedding.dto';
 import { EmbeddingService } from '../embeddings/embedding.service';
@@ -18,7 +19,7 @@ export class EmbeddingsController {
   @ApiOperation({ summary: 'Embed a text; its tokens count toward usage' })
   @ApiResponse({ status: 200, type: EmbeddingResponseDto })
   @ApiModelCallResponses()
-  createEmbedding(@CurrentUser() user: AuthUser, @Body() dto: EmbeddingRequestDto): Promise<EmbeddingResponseDto> {
-    return this.embeddings.createEmbedding(user.id, dto, { transport: 'rest' });
+  createEmbedding(@CurrentUser() user: AuthUser, @Body() dto: EmbeddingRequestDto, @RequestId() requestId: string): Promise<EmbeddingResponseDto> {
+    return this.embeddings.createEmbedding(user.id, dto, { transport: 'rest', requestId });
   }
 }

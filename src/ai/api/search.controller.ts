@@ -2,6 +2,7 @@ import { Body, Controller, HttpCode, HttpStatus, Post, UseGuards } from '@nestjs
 import { ApiOperation, ApiResponse } from '@nestjs/swagger';
 import type { AuthUser } from '../../auth/auth-user';
 import { CurrentUser } from '../../auth/current-user.decorator';
+import { RequestId } from '../../common/decorators/request-id.decorator';
 import { RateLimit } from '../../rate-limit/rate-limit.decorator';
 import { SearchRequestDto, SearchResponseDto } from '../knowledge/dto/search.dto';
 import { KnowledgeAvailableGuard } from '../knowledge/knowledge-available.guard';
@@ -22,7 +23,7 @@ export class SearchController {
   @ApiResponse({ status: 404, description: 'A documentIds entry is not one of your ready documents' })
   @ApiModelCallResponses()
   @ApiResponse({ status: 503, description: 'Vector search needs the pgvector extension, or OpenAI client not initialized' })
-  search(@CurrentUser() user: AuthUser, @Body() dto: SearchRequestDto): Promise<SearchResponseDto> {
-    return this.knowledge.search(user.id, dto, { transport: 'rest', userId: user.id });
+  search(@CurrentUser() user: AuthUser, @Body() dto: SearchRequestDto, @RequestId() requestId: string): Promise<SearchResponseDto> {
+    return this.knowledge.search(user.id, dto, { transport: 'rest', userId: user.id, requestId });
   }
 }
