@@ -14,7 +14,8 @@ export function useRequestLog(fastify: FastifyInstance, logger: Logger): void {
   fastify.addHook('onResponse', (request, reply, done) => {
     const statusCode = reply.statusCode;
     const level = statusCode >= 500 ? 'error' : statusCode >= 400 ? 'warn' : 'info';
-    logger[level]({ ...lineOf(request as LoggedRequest), res: { statusCode }, responseTime: Math.round(reply.elapsedTime) }, 'request completed');
+    if (logger.isLevelEnabled(level))
+      logger[level]({ ...lineOf(request as LoggedRequest), res: { statusCode }, responseTime: Math.round(reply.elapsedTime) }, 'request completed');
     done();
   });
   // The client went away before the response: logged as such, with no status.
