@@ -21,6 +21,10 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
       // default 5 s interactive-transaction timeout. The timed-out connection is discarded.
       query_timeout: 5_000,
       max: 20,
+      // pg's default closes a connection after 10 s idle: a lull that long between bursts made the
+      // next burst open its connections again, each a new server process with cold caches that
+      // prepares every statement anew (~20% fewer turns a second in the 3 s after, measured).
+      idleTimeoutMillis: 60_000,
     });
     super({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
     // An idle client dropped by the server (restart, failover) must not crash the process; the pool
