@@ -70,7 +70,10 @@ export class ChatTurnRepository {
     // regenerated answer its question (the answer's parent).
     const start =
       anchor.kind === 'newest'
-        ? Prisma.sql`SELECT m."id", NULL::"Role" AS "role", NULL::uuid AS "parentId" FROM "Message" m, c WHERE m."conversationId" = c."id" ORDER BY m."createdAt" DESC, m."id" DESC LIMIT 1`
+        ? // LATERAL: the limit applies inside, where the newest is one step back in the
+          // (conversationId, createdAt, id) index; over a join with `c` PostgreSQL sorted every message.
+          Prisma.sql`SELECT m."id", NULL::"Role" AS "role", NULL::uuid AS "parentId"
+                     FROM c, LATERAL (SELECT m."id" FROM "Message" m WHERE m."conversationId" = c."id" ORDER BY m."createdAt" DESC, m."id" DESC LIMIT 1) m`
         : Prisma.sql`SELECT m."id", m."role", m."parentId" FROM "Message" m, c WHERE m."id" = ${anchor.messageId}::uuid AND m."conversationId" = c."id"`;
     const startId = anchor.kind === 'regenerate' ? Prisma.sql`a."parentId"` : Prisma.sql`a."id"`;
     const depth = anchor.kind === 'regenerate' ? historyLimit + 1 : historyLimit;
