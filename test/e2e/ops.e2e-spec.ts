@@ -96,6 +96,8 @@ describe('GET /metrics (e2e)', () => {
     await waitForEvent(events, 'chat:message');
     expect(metricValue(await scrape(), 'ai_active_streams')).toBe(1);
     await waitForTerminal(events);
+    // The gauge drops once the turn's bookkeeping after its terminal event has run.
+    await eventually(async () => metricValue(await scrape(), 'ai_active_streams') === 0);
     const text = await scrape();
     expect(metricValue(text, 'ai_active_streams')).toBe(0);
     expect(metricValue(text, 'ai_time_to_first_token_seconds_count', { transport: 'ws' })).toBeGreaterThanOrEqual(1);
