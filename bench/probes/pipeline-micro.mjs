@@ -69,7 +69,8 @@ try {
   const JwtStrategy = dist.load('JwtStrategy');
   new JwtStrategy(config); // registers 'jwt' with passport
   const JwtAuthGuard = dist.load('JwtAuthGuard');
-  const guard = new JwtAuthGuard(new Reflector());
+  // The account check reads an in-memory set; an empty one here.
+  const guard = new JwtAuthGuard(new Reflector(), { isDisabled: () => false });
   await benchAsync('JwtAuthGuard via @nestjs/passport + passport-jwt', () => guard.canActivate(httpContext(fakeReq(), fakeRes())));
 } catch (error) {
   console.log(`(no passport guard in this build: ${error.message.split('\n')[0]})`);
@@ -97,18 +98,16 @@ await benchAsync('ValidationPipe(ListConversationsQueryDto) {page, limit}', () =
   pipe.transform({ page: '1', limit: '20' }, { type: 'query', metatype: ListConversationsQueryDto }),
 );
 
-console.log('-- request logging (pino-http, our options, to /dev/null)');
-const buildPinoHttpOptions = dist.load('buildPinoHttpOptions');
-const { pinoHttp } = require('pino-http');
+console.log('-- request logging (the onResponse hook, our root logger, to /dev/null)');
+const useRequestLog = dist.load('useRequestLog');
 for (const level of ['warn', 'info']) {
-  settings.LOG_LEVEL = level;
-  const mw = pinoHttp(buildPinoHttpOptions(config), pino.destination({ dest: '/dev/null', sync: true }));
-  bench(`pino-http middleware + finish, LOG_LEVEL=${level}`, () => {
-    const req = fakeReq();
-    const res = fakeRes();
-    mw(req, res, () => {});
-    req.user = { id: 'u', email: 'e' };
-    res.emit('finish');
+  const hooks = {};
+  useRequestLog({ addHook: (name, fn) => (hooks[name] = fn) }, pino({ level }, pino.destination({ dest: '/dev/null', sync: true })));
+  bench(`request-log onRequest + onResponse, LOG_LEVEL=${level}`, () => {
+    const request = { id: 'req-1', method: 'GET', url: '/api/v1/ai/conversations?page=1&limit=20', user: { id: 'u', email: 'e' } };
+    const reply = { statusCode: 200, elapsedTime: 4.2, header: () => reply };
+    hooks.onRequest(request, reply, () => {});
+    hooks.onResponse(request, reply, () => {});
   });
 }
 
