@@ -67,11 +67,39 @@ const env = dist.load('validateEnv')({
 });
 const createApp = dist.load('createApp');
 const app = await createApp(env);
+const spans = new Map();
+const record = (name, ms) => (spans.get(name) ?? spans.set(name, []).get(name)).push(ms);
+let arrivedAt = 0;
+let handledAt = 0;
+// REST: stamps inside step 1, from the request's arrival (Fastify's hooks must be added before listen).
+const fastify = app.getHttpAdapter().getInstance();
+fastify.addHook('preHandler', (_request, _reply, done) => {
+  record('1a   received → body read and parsed (Fastify hooks)', performance.now() - arrivedAt);
+  done();
+});
+const JwtAuthGuard = dist.load('JwtAuthGuard');
+const guardActivate = JwtAuthGuard.prototype.canActivate;
+JwtAuthGuard.prototype.canActivate = async function (...args) {
+  const t = performance.now();
+  try {
+    return await guardActivate.apply(this, args);
+  } finally {
+    if (args[0].getType() === 'http') record('1b   JWT guard', performance.now() - t);
+  }
+};
+const ValidationPipe = Object.getPrototypeOf(dist.load('createValidationPipe')()).constructor;
+const validate = ValidationPipe.prototype.transform;
+ValidationPipe.prototype.transform = async function (...args) {
+  const t = performance.now();
+  try {
+    return await validate.apply(this, args);
+  } finally {
+    if (args[1]?.type === 'body') record('1c   body validation (ValidationPipe)', performance.now() - t);
+  }
+};
 await app.listen(0, '127.0.0.1');
 const base = await app.getUrl();
 
-const spans = new Map();
-const record = (name, ms) => (spans.get(name) ?? spans.set(name, []).get(name)).push(ms);
 function wrapFirstEvent(cls, method, name) {
   const original = cls.prototype[method];
   cls.prototype[method] = async function* (...args) {
@@ -114,8 +142,6 @@ wrapFirstEvent(OpenAiProvider, 'whole', '4 upstream completion (REST, SDK + fake
 wrapFirstEvent(OpenAiProvider, 'stream', '4 upstream request → first delta (SDK + fake)');
 wrapAsync(ChatTurnRunner, 'close', '5 close (answer + counters + settle)');
 // REST: the pipeline around the controller (middleware, guards, pipes; then serialisation and the write).
-let arrivedAt = 0;
-let handledAt = 0;
 app.getHttpServer().prependListener('request', (req, res) => {
   arrivedAt = performance.now();
   handledAt = 0;
