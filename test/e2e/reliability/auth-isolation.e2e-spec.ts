@@ -109,6 +109,21 @@ describe('authentication and isolation (e2e)', () => {
     expect(await t.prisma.conversation.findUnique({ where: { id: conversation.id } })).not.toBeNull();
   });
 
+  // The guard remembers tokens it verified; a remembered one must still die at its `exp`, and a
+  // remembered signature must not vouch for another payload.
+  it('refuses a token it accepted once its exp has passed, and a payload swapped under its signature', async () => {
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    const token = jwt.sign({ sub: owner.id, email: owner.email, typ: 'access', exp }, { secret: TEST_JWT_SECRET });
+    const me = (bearer: string) => t.http.get('/api/v1/auth/me').set({ Authorization: `Bearer ${bearer}` });
+    expect((await me(token)).body).toMatchObject({ id: owner.id, email: owner.email });
+    expect((await me(token)).status).toBe(200);
+    const [header, , signature] = token.split('.');
+    const swapped = `${header}.${b64({ sub: intruder.id, email: intruder.email, typ: 'access', exp })}.${signature}`;
+    expect([(await me(swapped)).status, (await me(swapped)).body]).toEqual([401, unauthorized]);
+    await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now() + 50));
+    expect([(await me(token)).status, (await me(token)).body]).toEqual([401, unauthorized]);
+  });
+
   it('refuses every bad token at the socket handshake', async () => {
     for (const [label, token] of badTokens()) {
       expect([
