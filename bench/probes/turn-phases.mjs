@@ -77,26 +77,9 @@ fastify.addHook('preHandler', (_request, _reply, done) => {
   record('1a   received → body read and parsed (Fastify hooks)', performance.now() - arrivedAt);
   done();
 });
-const JwtAuthGuard = dist.load('JwtAuthGuard');
-const guardActivate = JwtAuthGuard.prototype.canActivate;
-JwtAuthGuard.prototype.canActivate = async function (...args) {
-  const t = performance.now();
-  try {
-    return await guardActivate.apply(this, args);
-  } finally {
-    if (args[0].getType() === 'http') record('1b   JWT guard', performance.now() - t);
-  }
-};
+wrapAsync(dist.load('JwtAuthGuard'), 'canActivate', '1b   JWT guard', ([context]) => context.getType() === 'http');
 const ValidationPipe = Object.getPrototypeOf(dist.load('createValidationPipe')()).constructor;
-const validate = ValidationPipe.prototype.transform;
-ValidationPipe.prototype.transform = async function (...args) {
-  const t = performance.now();
-  try {
-    return await validate.apply(this, args);
-  } finally {
-    if (args[1]?.type === 'body') record('1c   body validation (ValidationPipe)', performance.now() - t);
-  }
-};
+wrapAsync(ValidationPipe, 'transform', '1c   body validation (ValidationPipe)', ([, metadata]) => metadata?.type === 'body');
 await app.listen(0, '127.0.0.1');
 const base = await app.getUrl();
 
@@ -111,14 +94,15 @@ function wrapFirstEvent(cls, method, name) {
     }
   };
 }
-function wrapAsync(cls, method, name = `${cls.name}.${method}`) {
+// `isTimed(args)`: which calls count (a global guard or pipe also runs for sockets and other params).
+function wrapAsync(cls, method, name = `${cls.name}.${method}`, isTimed = () => true) {
   const original = cls.prototype[method];
   cls.prototype[method] = async function (...args) {
     const t = performance.now();
     try {
       return await original.apply(this, args);
     } finally {
-      record(name, performance.now() - t);
+      if (isTimed(args)) record(name, performance.now() - t);
     }
   };
 }
